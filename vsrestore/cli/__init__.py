@@ -1,0 +1,1 @@
+"""The ``vsrestore`` command line."""

@@ -1,0 +1,58 @@
+"""``vsrestore render SCRIPT.vpy -o OUT.mkv``: vspipe into ffmpeg with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..render import Codec, EncodeSettings, render
+
+
+def parse_script_args(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in pairs or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--arg {item!r} must look like key=value (e.g. --arg input=film.mkv)")
+        out[key] = value
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("render", help="render a .vpy script through vspipe into ffmpeg")
+    p.add_argument("script", type=Path, help="the VapourSynth script (.vpy)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.mkv, .mp4, .mov)")
+    p.add_argument("-a", "--arg", action="append", metavar="KEY=VALUE", help="value passed to the script")
+    p.add_argument("--codec", choices=[c.value for c in Codec], default=Codec.X264.value)
+    p.add_argument("--crf", type=int, help="x264/x265 quality (default 16/18; lower is better)")
+    p.add_argument("--preset", help="x264/x265 preset (default medium)")
+    p.add_argument("--pix-fmt", help="output pixel format, e.g. yuv420p10le")
+    p.add_argument("--audio", type=Path, help="copy the first audio stream of this file into the output")
+    p.add_argument("--start", type=int, help="first frame to render")
+    p.add_argument("--end", type=int, help="last frame to render (inclusive)")
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ffmpeg", help="ffmpeg binary (default: PATH, then the imageio-ffmpeg wheel's)")
+    p.add_argument("--output-index", type=int, default=0, help="which script output to render")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = EncodeSettings(
+        codec=Codec(args.codec), crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, audio=args.audio
+    )
+    res = render(
+        args.script,
+        args.output,
+        args=parse_script_args(args.arg),
+        settings=settings,
+        start=args.start,
+        end=args.end,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        ffmpeg=args.ffmpeg,
+        output_index=args.output_index,
+    )
+    print(f"wrote {res.output}: {res.frames} frames of {res.info.width}x{res.info.height} in "
+          f"{res.seconds:.1f} s ({res.fps:.1f} fps)")
+    return 0
