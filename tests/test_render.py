@@ -129,3 +129,63 @@ def test_info_command(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     assert "size: 640x272" in text and "frames: 250" in text and "fps: 25/1" in text
     assert main(["info", "/nonexistent/film.mkv"]) == 1
+
+
+def frames_equal(a: vs.VideoNode, b: vs.VideoNode) -> None:
+    assert (a.num_frames, a.width, a.height, a.format.id) == (b.num_frames, b.width, b.height, b.format.id)
+    for n in range(a.num_frames):
+        fa, fb = a.get_frame(n), b.get_frame(n)
+        for p in range(a.format.num_planes):
+            np.testing.assert_array_equal(np.asarray(fa[p]), np.asarray(fb[p]), err_msg=f"frame {n} plane {p}")
+
+
+def test_chunked_equals_single_render(tmp_path: Path) -> None:
+    script = str(SCRIPTS / "render_real.vpy")
+    base = ["-a", f"input={BIKES}", "-a", "frames=30", "--codec", "ffv1", "--no-progress"]
+    assert main(["render", script, "-o", str(tmp_path / "single.mkv"), *base]) == 0
+    assert main(["render", script, "-o", str(tmp_path / "chunked.mkv"), *base, "--jobs", "2",
+                 "--segment-frames", "7"]) == 0
+    frames_equal(load_source(tmp_path / "chunked.mkv"), load_source(tmp_path / "single.mkv"))
+    assert not (tmp_path / ".chunked.mkv.parts").exists() and leftovers(tmp_path) == []
+
+
+def test_killed_chunked_render_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "slow.mkv"
+    cmd = [sys.executable, "-m", "vsrestore.cli.main", "render", str(SCRIPTS / "slow.vpy"), "-o", str(out),
+           "--codec", "ffv1", "--jobs", "2", "--segment-frames", "50", "--no-progress"]
+    parts = tmp_path / ".slow.mkv.parts"
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list(parts.glob("segment-*.mkv"))) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # a crash: no chance to clean up
+    proc.communicate(timeout=30)
+    finished = {p.name: p.stat().st_mtime_ns for p in parts.glob("segment-*.mkv")}
+    assert 2 <= len(finished) < 8 and not out.exists()
+    proc2 = subprocess.run(cmd, capture_output=True, timeout=300)
+    assert proc2.returncode == 0, proc2.stderr.decode()
+    single = tmp_path / "single.mkv"
+    assert main(["render", str(SCRIPTS / "slow.vpy"), "-o", str(single), "--codec", "ffv1", "--no-progress"]) == 0
+    frames_equal(load_source(out), load_source(single))
+    assert not parts.exists()
+
+
+def test_resume_skips_finished_segments(tmp_path: Path) -> None:
+    from vsrestore.render import EncodeSettings
+    from vsrestore.render.chunked import render_chunked
+    from vsrestore.render.encode import Codec
+
+    out = tmp_path / "r.mkv"
+    kw = dict(args={"input": BIKES, "frames": "20"}, settings=EncodeSettings(codec=Codec.FFV1), jobs=1,
+              segment_frames=5, progress=False, keep_parts=True)
+    render_chunked(SCRIPTS / "render_real.vpy", out, **kw)  # type: ignore[arg-type]
+    parts = tmp_path / ".r.mkv.parts"
+    stamps = {p.name: p.stat().st_mtime_ns for p in parts.glob("segment-*.mkv")}
+    assert len(stamps) == 4
+    victim = parts / "segment-00002.mkv"
+    victim.write_bytes(b"truncated")  # a broken segment must be redone, the others kept
+    out.unlink()
+    render_chunked(SCRIPTS / "render_real.vpy", out, **kw)  # type: ignore[arg-type]
+    after = {p.name: p.stat().st_mtime_ns for p in parts.glob("segment-*.mkv")}
+    assert {k for k in stamps if after[k] != stamps[k]} == {"segment-00002.mkv"}
+    frames_equal(load_source(out), expected_clip(20))

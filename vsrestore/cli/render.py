@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..render import Codec, EncodeSettings, render
+from ..render.chunked import render_chunked
 
 
 def parse_script_args(pairs: list[str] | None) -> dict[str, str]:
@@ -34,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ffmpeg", help="ffmpeg binary (default: PATH, then the imageio-ffmpeg wheel's)")
     p.add_argument("--output-index", type=int, default=0, help="which script output to render")
+    p.add_argument("--jobs", type=int, help="render in resumable segments, this many at once (implies chunked)")
+    p.add_argument("--segment-frames", type=int, help="frames per segment for a chunked render (default 1000)")
+    p.add_argument("--keep-parts", action="store_true", help="keep the segments of a chunked render")
     p.set_defaults(func=run)
 
 
@@ -41,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     settings = EncodeSettings(
         codec=Codec(args.codec), crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, audio=args.audio
     )
-    res = render(
-        args.script,
-        args.output,
+    common = dict(
         args=parse_script_args(args.arg),
         settings=settings,
         start=args.start,
@@ -53,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
         ffmpeg=args.ffmpeg,
         output_index=args.output_index,
     )
+    if args.jobs is not None or args.segment_frames is not None:
+        res = render_chunked(
+            args.script, args.output, jobs=args.jobs or 2, segment_frames=args.segment_frames or 1000,
+            keep_parts=args.keep_parts, **common,  # type: ignore[arg-type]
+        )
+    else:
+        res = render(args.script, args.output, **common)  # type: ignore[arg-type]
     print(f"wrote {res.output}: {res.frames} frames of {res.info.width}x{res.info.height} in "
           f"{res.seconds:.1f} s ({res.fps:.1f} fps)")
     return 0

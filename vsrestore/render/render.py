@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -48,7 +49,9 @@ def _temp_name(output: Path) -> Path:
     return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
 
 
-def _pump_progress(stream: IO[bytes], bar: Progress, sink: list[bytes]) -> None:
+def _pump_progress(
+    stream: IO[bytes], bar: Progress, sink: list[bytes], on_frames: Callable[[int], None] | None
+) -> None:
     buf = b""
     while True:
         chunk = stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096)
@@ -60,6 +63,8 @@ def _pump_progress(stream: IO[bytes], bar: Progress, sink: list[bytes]) -> None:
             m = _FRAME_RE.search(line)
             if m:
                 bar.update(int(m.group(1)))
+                if on_frames is not None:
+                    on_frames(int(m.group(1)))
             elif line.strip():
                 sink.append(line)
     if buf.strip():
@@ -83,6 +88,8 @@ def render(
     progress: bool = True,
     ffmpeg: str | None = None,
     output_index: int = 0,
+    on_frames: Callable[[int], None] | None = None,
+    info: ScriptInfo | None = None,
 ) -> RenderResult:
     """Render output ``output_index`` of a ``.vpy`` script to a video file through vspipe and ffmpeg.
 
@@ -93,6 +100,8 @@ def render(
     :param start, end: first and last frame (inclusive) to render; default the whole clip.
     :param overwrite: replace an existing ``output``; otherwise an existing file is refused.
     :param progress: draw a progress bar with fps and ETA on stderr.
+    :param on_frames: called with the number of frames done so far, as vspipe reports them.
+    :param info: the script's :func:`probe_script` result when the caller already has it.
     :raises ValueError: bad arguments (the message says which and why).
     :raises RenderError: vspipe or ffmpeg failed (no file is left under ``output``).
     """
@@ -102,7 +111,7 @@ def render(
         raise FileExistsError(f"output {str(out_p)!r} exists; choose another name or pass --overwrite / -y")
     if not out_p.parent.is_dir():
         raise ValueError(f"output folder {str(out_p.parent)!r} does not exist")
-    info = probe_script(script_p, args, output_index)
+    info = info or probe_script(script_p, args, output_index)
     first = 0 if start is None else start
     last = info.frames - 1 if end is None else end
     if not 0 <= first <= last < info.frames:
@@ -129,7 +138,7 @@ def render(
     assert ff.stderr is not None
     ok = False
     with Progress(total, f"render {out_p.name}", enabled=progress) as bar:
-        t_vs = threading.Thread(target=_pump_progress, args=(vspipe.stderr, bar, vs_err), daemon=True)
+        t_vs = threading.Thread(target=_pump_progress, args=(vspipe.stderr, bar, vs_err, on_frames), daemon=True)
         t_ff = threading.Thread(target=_drain, args=(ff.stderr, ff_err), daemon=True)
         t_vs.start()
         t_ff.start()

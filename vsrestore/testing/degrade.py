@@ -62,9 +62,9 @@ def add_flicker(
     """
     f = _frames(x)
     t = f.shape[0]
-    g = 1.0 + gain * rng.standard_normal(t).astype(np.float32)
-    o = offset * rng.standard_normal(t).astype(np.float32)
-    tilt = 0.5 * gain * rng.standard_normal(t).astype(np.float32)
+    g = 1.0 + gain * rng.standard_normal((t,)).astype(np.float32)
+    o = offset * rng.standard_normal((t,)).astype(np.float32)
+    tilt = 0.5 * gain * rng.standard_normal((t,)).astype(np.float32)
     for i in range(1, t):
         g[i] = smooth * g[i - 1] + (1 - smooth) * g[i]
         o[i] = smooth * o[i - 1] + (1 - smooth) * o[i]

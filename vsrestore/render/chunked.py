@@ -1,0 +1,200 @@
+"""Resumable, chunked renders for long films.
+
+The frame range is cut into segments that are rendered as separate files by :func:`~.render.render`
+(vspipe ``--start/--end`` into ffmpeg), ``jobs`` at a time in parallel processes. Segments live in a work
+folder next to the output (``.NAME.parts/``) with a manifest that records the script, its arguments, the
+encoder settings and the segment plan; a segment counts as done only once its file exists under its final
+name (render writes under a temporary name first) *and* ffmpeg counts exactly the frames it should hold.
+A crash or Ctrl-C keeps every finished segment: running the same command again renders only what is missing.
+A changed script, argument or setting makes a new plan (old segments are not reused). Finally the segments
+are joined losslessly (ffmpeg's concat demuxer, stream copy) into a temporary file that is renamed into
+place, and the work folder is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..core.progress import Progress
+from .encode import EncodeSettings
+from .render import RenderError, RenderResult, render
+from .tools import ScriptInfo, find_ffmpeg, probe_script
+
+__all__ = ["ChunkPlan", "count_frames", "render_chunked"]
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Which frames each segment holds: ``ranges[i] = (first, last)``, inclusive."""
+
+    ranges: tuple[tuple[int, int], ...]
+
+    @staticmethod
+    def make(first: int, last: int, segment_frames: int) -> ChunkPlan:
+        if segment_frames < 1:
+            raise ValueError(f"segment length {segment_frames} must be at least 1 frame")
+        return ChunkPlan(tuple((a, min(a + segment_frames - 1, last)) for a in range(first, last + 1, segment_frames)))
+
+
+def count_frames(path: Path, ffmpeg: str | None = None) -> int:
+    """Video frames in a file, counted by ffmpeg with stream copy (no decoding); -1 when unreadable."""
+    proc = subprocess.run(
+        [find_ffmpeg(ffmpeg), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f",
+         "null", "-", "-progress", "pipe:1"],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        return -1
+    frames = [line.split("=", 1)[1] for line in proc.stdout.splitlines() if line.startswith("frame=")]
+    return int(frames[-1]) if frames else -1
+
+
+def _fingerprint(script: Path, args: dict[str, str], settings: EncodeSettings, info: ScriptInfo,
+                 plan: ChunkPlan, output_index: int) -> str:
+    st = script.stat()
+    blob = json.dumps(
+        {
+            "script": str(script.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "script_sha1": hashlib.sha1(script.read_bytes()).hexdigest(), "args": args,
+            "settings": {k: str(v) for k, v in asdict(settings).items()}, "info": str(info),
+            "plan": plan.ranges, "output_index": output_index,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def _write_json_atomic(path: Path, data: object) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def render_chunked(
+    script: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    args: dict[str, str] | None = None,
+    settings: EncodeSettings | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    jobs: int = 2,
+    segment_frames: int = 1000,
+    overwrite: bool = False,
+    progress: bool = True,
+    keep_parts: bool = False,
+    ffmpeg: str | None = None,
+    output_index: int = 0,
+) -> RenderResult:
+    """Render a script in resumable segments, ``jobs`` in parallel, and join them losslessly.
+
+    Parameters as :func:`~.render.render`, plus:
+
+    :param jobs: segments rendered at once (separate vspipe + ffmpeg processes); default 2.
+    :param segment_frames: frames per segment (default 1000).
+    :param keep_parts: keep the work folder after joining.
+    :raises RenderError: a segment or the join failed; finished segments are kept for the next run.
+    """
+    script_p, out_p = Path(script), Path(output)
+    settings = settings or EncodeSettings()
+    args = dict(args or {})
+    if jobs < 1:
+        raise ValueError(f"jobs={jobs} must be at least 1")
+    if out_p.exists() and not overwrite:
+        raise FileExistsError(f"output {str(out_p)!r} exists; choose another name or pass --overwrite / -y")
+    if not out_p.parent.is_dir():
+        raise ValueError(f"output folder {str(out_p.parent)!r} does not exist")
+    info = probe_script(script_p, args, output_index)
+    first = 0 if start is None else start
+    last = info.frames - 1 if end is None else end
+    if not 0 <= first <= last < info.frames:
+        raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
+    plan = ChunkPlan.make(first, last, segment_frames)
+    video_only = EncodeSettings(settings.codec, settings.crf, settings.preset, settings.pix_fmt, None, settings.extra)
+    parts = out_p.with_name(f".{out_p.name}.parts")
+    parts.mkdir(exist_ok=True)
+    manifest = parts / "manifest.json"
+    key = _fingerprint(script_p, args, video_only, info, plan, output_index)
+    old = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if old.get("key") != key:  # a different plan: nothing in the folder can be reused
+        for f in parts.glob("segment-*"):
+            f.unlink()
+    _write_json_atomic(manifest, {"key": key, "script": str(script_p), "args": args, "ranges": plan.ranges})
+
+    suffix = out_p.suffix
+    seg_paths = [parts / f"segment-{i:05d}{suffix}" for i in range(len(plan.ranges))]
+    todo = [
+        i for i, (a, b) in enumerate(plan.ranges)
+        if not (seg_paths[i].is_file() and count_frames(seg_paths[i], ffmpeg) == b - a + 1)
+    ]
+    total = last - first + 1
+    already = total - sum(plan.ranges[i][1] - plan.ranges[i][0] + 1 for i in todo)
+    t0 = time.perf_counter()
+    lock = threading.Lock()
+    live: dict[int, int] = {}
+    bar = Progress(total, f"render {out_p.name} ({len(todo)}/{len(plan.ranges)} segments to do)", enabled=progress)
+    bar.update(already)
+
+    def report(i: int, done: int) -> None:
+        with lock:
+            live[i] = done
+            bar.update(already + sum(live.values()))
+
+    def run_segment(i: int) -> None:
+        a, b = plan.ranges[i]
+        seg_paths[i].unlink(missing_ok=True)
+        render(script_p, seg_paths[i], args=args, settings=video_only, start=a, end=b, progress=False,
+               ffmpeg=ffmpeg, output_index=output_index, info=info, on_frames=lambda d: report(i, d))
+        frames = count_frames(seg_paths[i], ffmpeg)
+        if frames != b - a + 1:
+            seg_paths[i].unlink(missing_ok=True)
+            raise RenderError(f"segment {i} ({a}..{b}) holds {frames} frames instead of {b - a + 1}")
+        report(i, b - a + 1)
+
+    with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_segment, i) for i in todo]
+        try:
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: cancel what has not started; running renders clean up themselves
+            for fut in futures:
+                fut.cancel()
+            raise
+        for fut in pending:
+            fut.cancel()
+        for fut in done:
+            fut.result()
+
+    _join(seg_paths, out_p, settings, overwrite, ffmpeg)
+    if not keep_parts:
+        shutil.rmtree(parts, ignore_errors=True)
+    return RenderResult(out_p, total, time.perf_counter() - t0, info)
+
+
+def _join(seg_paths: list[Path], out_p: Path, settings: EncodeSettings, overwrite: bool, ffmpeg: str | None) -> None:
+    listing = seg_paths[0].parent / "concat.txt"
+    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in seg_paths))
+    tmp = out_p.with_name(f".{out_p.stem}.partial-{os.getpid()}{out_p.suffix}")
+    cmd = [find_ffmpeg(ffmpeg), "-v", "error", "-nostdin", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    if settings.audio is not None:
+        cmd += ["-i", str(settings.audio), "-map", "0:v:0", "-map", "1:a:0?", "-shortest"]
+    cmd += ["-c", "copy", "-y", str(tmp)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RenderError(f"joining the segments failed: {proc.stderr.strip()[-800:]}")
+        if out_p.exists() and not overwrite:
+            raise FileExistsError(f"output {str(out_p)!r} appeared during the render; the result is not moved")
+        os.replace(tmp, out_p)
+    finally:
+        tmp.unlink(missing_ok=True)
