@@ -16,6 +16,8 @@ import vapoursynth as vs
 SUBCOMMANDS = (
     "vsrestore.cli.render",
     "vsrestore.cli.info",
+    "vsrestore.cli.compare",
+    "vsrestore.cli.preview",
     "vsrestore.decimate.cli",
 )
 

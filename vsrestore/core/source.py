@@ -8,7 +8,7 @@ from pathlib import Path
 
 import vapoursynth as vs
 
-__all__ = ["Indexer", "cache_dir", "load_source", "sample_path"]
+__all__ = ["Indexer", "cache_dir", "load_source", "sample_path", "script_outputs"]
 
 core = vs.core
 
@@ -68,16 +68,34 @@ def load_source(path: str | os.PathLike[str], *, indexer: Indexer | str = Indexe
     raise ValueError(f"vsrestore.load_source: could not open {str(p)!r} ({'; '.join(errors)})")
 
 
-def _evaluate_script(p: Path) -> vs.VideoNode:
+def script_outputs(path: str | os.PathLike[str], args: dict[str, str] | None = None) -> dict[int, vs.VideoNode]:
+    """Evaluate a ``.vpy`` script in this process, as vspipe would with ``-a key=value`` for each of ``args``,
+    and return its video outputs by index.
+
+    :raises ValueError: the script does not exist, fails, or sets no video output.
+    """
     import runpy
 
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"script {str(p)!r} does not exist")
     vs.clear_outputs()
-    runpy.run_path(str(p), run_name="__vapoursynth__")
-    outs = vs.get_outputs()
+    try:
+        runpy.run_path(str(p), init_globals=dict(args or {}), run_name="__vapoursynth__")
+    except Exception as e:  # the script's own error, reported with its name
+        raise ValueError(f"script {str(p)!r} failed: {type(e).__name__}: {e}") from e
+    outs: dict[int, vs.VideoNode] = {}
+    for idx, out in vs.get_outputs().items():
+        node = out.clip if isinstance(out, vs.VideoOutputTuple) else out
+        if isinstance(node, vs.VideoNode):
+            outs[idx] = node
+    if not outs:
+        raise ValueError(f"script {str(p)!r} sets no video output")
+    return outs
+
+
+def _evaluate_script(p: Path) -> vs.VideoNode:
+    outs = script_outputs(p)
     if 0 not in outs:
-        raise ValueError(f"vsrestore.load_source: script {str(p)!r} sets no output 0")
-    out = outs[0]
-    node = out.clip if isinstance(out, vs.VideoOutputTuple) else out
-    if not isinstance(node, vs.VideoNode):
-        raise ValueError(f"vsrestore.load_source: output 0 of {str(p)!r} is not a video clip")
-    return node
+        raise ValueError(f"vsrestore.load_source: script {str(p)!r} sets no video output 0")
+    return outs[0]
