@@ -1,0 +1,325 @@
+"""vsrestore.interpolate on real footage: rates, timing props, cuts, fallbacks, formats, frame accuracy."""
+
+from __future__ import annotations
+
+import math
+import random
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import vapoursynth as vs
+
+from vsrestore.interpolate import CutSettings, Engine, MVSettings, interpolate, make_schedule, parse_rate
+
+core = vs.core
+
+
+def luma(frame: vs.VideoFrame) -> np.ndarray:
+    return np.asarray(frame[0]).astype(np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return 99.0 if mse == 0 else 10 * math.log10(peak**2 / mse)
+
+
+def same_frame(a: vs.VideoFrame, b: vs.VideoFrame) -> bool:
+    return all(np.array_equal(np.asarray(a[p]), np.asarray(b[p])) for p in range(a.format.num_planes))
+
+
+def expected_schedule(n_src: int, fps_in: Fraction, fps_out: Fraction) -> tuple[list[int], list[Fraction]]:
+    """Independent reference: output k shows t = k/fps_out; source i = floor(t*fps_in)."""
+    count = math.ceil(Fraction(n_src) / fps_in * fps_out)
+    src, ph = [], []
+    for k in range(count):
+        pos = Fraction(k) / fps_out * fps_in
+        i = min(math.floor(pos), n_src - 1)
+        src.append(i)
+        ph.append(pos - i)
+    return src, ph
+
+
+@pytest.fixture(scope="module")
+def small(bikes_small: vs.VideoNode) -> vs.VideoNode:
+    return bikes_small[:24]
+
+
+# ---------------------------------------------------------------- rates and schedule
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (24, Fraction(24)),
+        (Fraction(30000, 1001), Fraction(30000, 1001)),
+        ("30000/1001", Fraction(30000, 1001)),
+        (23.976, Fraction(24000, 1001)),
+        ("29.97", Fraction(30000, 1001)),
+        (25.0, Fraction(25)),
+        (12.5, Fraction(25, 2)),
+    ],
+)
+def test_parse_rate(value: object, expected: Fraction) -> None:
+    assert parse_rate(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [0, -24, "abc", float("nan"), float("inf"), True, None, 5000, "1/0"])
+def test_parse_rate_rejects(bad: object) -> None:
+    with pytest.raises(ValueError, match="fps"):
+        parse_rate(bad)  # type: ignore[arg-type]
+
+
+def test_schedule_vfr_exact() -> None:
+    # durations 1/24 and 2/24 alternating (a 2:1 pulldown pattern left by a decimator), output 24 fps
+    durs = [Fraction(1, 24), Fraction(2, 24)] * 3
+    s = make_schedule(durs, Fraction(24))
+    assert s.num_frames == 9
+    assert s.source == (0, 1, 1, 2, 3, 3, 4, 5, 5)
+    assert s.phase == (0, 0, Fraction(1, 2), 0, 0, Fraction(1, 2), 0, 0, Fraction(1, 2))
+
+
+# ---------------------------------------------------------------- count, timing and props on real footage
+
+
+@pytest.mark.parametrize(
+    ("fps_in", "fps_out"),
+    [(16, Fraction(24)), (18, Fraction(25)), (16, Fraction(30000, 1001)), (12, Fraction(60)),
+     (Fraction(24000, 1001), Fraction(25))],
+)
+def test_count_and_timing(small: vs.VideoNode, fps_in: int | Fraction, fps_out: Fraction) -> None:
+    fin = Fraction(fps_in)
+    clip = core.std.AssumeFPS(small, fpsnum=fin.numerator, fpsden=fin.denominator)
+    out = interpolate(clip, fps_out, engine=Engine.REPEAT)
+    src, ph = expected_schedule(clip.num_frames, fin, fps_out)
+    assert out.num_frames == len(src)
+    assert Fraction(out.fps.numerator, out.fps.denominator) == fps_out
+    assert out.format.id == clip.format.id and (out.width, out.height) == (clip.width, clip.height)
+    for k, f in enumerate(out.frames()):
+        p = f.props
+        assert Fraction(p["_DurationNum"], p["_DurationDen"]) == 1 / fps_out
+        assert p["InterpolateSource"] == src[k]
+        assert p["InterpolatePhase"] == pytest.approx(float(ph[k]), abs=1e-12)
+        assert 0.0 <= p["InterpolatePhase"] < 1.0
+        assert p["_AbsoluteTime"] == pytest.approx(k / float(fps_out))
+    # the output lasts as long as the source, to within one output frame
+    assert 0 <= out.num_frames / fps_out - clip.num_frames / fin < 1 / fps_out
+
+
+def test_factor_equals_rate(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small, fpsnum=16)
+    a = interpolate(clip, factor="3/2", engine=Engine.BLEND)
+    assert (a.fps.numerator, a.fps.denominator) == (24, 1)
+    assert a.num_frames == 36
+
+
+def test_vfr_input_from_props(small: vs.VideoNode) -> None:
+    # a variable-rate clip as the decimator emits it: fps 0/1, durations 1/24 and 2/24 in frame props
+    durs = [Fraction(1 + (i % 2), 24) for i in range(12)]
+    frames = [core.std.AssumeFPS(small[i], fpsnum=d.denominator, fpsden=d.numerator) for i, d in enumerate(durs)]
+    vfr = core.std.Splice(frames, mismatch=True)  # variable rate: each frame keeps its own duration props
+    assert vfr.fps.numerator == 0
+    out = interpolate(vfr, 24)
+    total = sum(durs, Fraction(0))
+    assert out.num_frames == math.ceil(total * 24) == 18
+    ref = make_schedule(durs, Fraction(24))
+    for k, f in enumerate(out.frames()):
+        assert f.props["InterpolateSource"] == ref.source[k]
+        assert f.props["InterpolatePhase"] == pytest.approx(float(ref.phase[k]))
+        if ref.phase[k] == 0:  # exact source instants are the source frames themselves
+            assert same_frame(f, small.get_frame(ref.source[k]))
+            assert f.props["InterpolateEngine"] == "copy"
+
+
+def test_vfr_without_props_is_refused(small: vs.VideoNode) -> None:
+    parts = [core.std.AssumeFPS(small[:3], fpsnum=12), core.std.AssumeFPS(small[3:6], fpsnum=7)]
+    vfr = core.std.RemoveFrameProps(core.std.Splice(parts, mismatch=True), ["_DurationNum", "_DurationDen"])
+    assert vfr.fps.numerator == 0
+    with pytest.raises(ValueError, match="_DurationNum"):
+        interpolate(vfr, 24)
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def test_mvtools_beats_repeat_and_blend_on_dropped_frames(bikes: vs.VideoNode) -> None:
+    clip = core.resize.Bicubic(bikes[60:84], 320, 136)
+    half = clip[::2]
+    rate = Fraction(clip.fps.numerator, clip.fps.denominator)
+    scores = {}
+    for eng in (Engine.MVTOOLS, Engine.BLEND, Engine.REPEAT):
+        out = interpolate(half, rate, engine=eng)
+        assert out.num_frames == clip.num_frames
+        vals = []
+        for k in range(1, clip.num_frames - 1, 2):
+            f = out.get_frame(k)
+            assert f.props["InterpolatePhase"] == 0.5
+            # mvtools may fall back on a pair it cannot match (then the props say why)
+            assert f.props["InterpolateEngine"] == eng.value or f.props["InterpolateFallback"] in ("unreliable", "cut")
+            vals.append(psnr(luma(f), luma(clip.get_frame(k))))
+        scores[eng] = float(np.mean(vals))
+        for k in range(0, clip.num_frames, 2):  # kept frames come back untouched
+            assert same_frame(out.get_frame(k), clip.get_frame(k))
+    assert scores[Engine.MVTOOLS] > scores[Engine.BLEND] + 1.0, scores
+    assert scores[Engine.BLEND] > scores[Engine.REPEAT], scores
+
+
+def test_blend_is_weighted_mix(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small, fpsnum=16)
+    out = interpolate(clip, 64, engine=Engine.BLEND, detect_cuts=False)
+    f = out.get_frame(5)  # t = 5/64 s -> source 1, phase 0.25
+    assert (f.props["InterpolateSource"], f.props["InterpolatePhase"]) == (1, 0.25)
+    a, b = luma(clip.get_frame(1)), luma(clip.get_frame(2))
+    assert np.abs(luma(f) - (0.75 * a + 0.25 * b)).max() <= 1.0
+
+
+def test_no_blending_across_inserted_cut(bikes: vs.VideoNode, carphone: vs.VideoNode) -> None:
+    a = core.resize.Bicubic(bikes[100:112], 320, 144)
+    b = core.resize.Bicubic(carphone[:12], 320, 144)
+    clip = core.std.AssumeFPS(a + b, fpsnum=16)
+    out = interpolate(clip, 48)
+    cut_pair = 11
+    seen = 0
+    for f in out.frames():
+        i, ph = f.props["InterpolateSource"], f.props["InterpolatePhase"]
+        if i == cut_pair and ph > 0:
+            seen += 1
+            assert f.props["InterpolateSceneCut"] == 1
+            assert f.props["InterpolateFallback"] == "cut"
+            nearest = i if ph <= 0.5 else i + 1
+            assert same_frame(f, clip.get_frame(nearest)), (i, ph)
+        elif f.props["InterpolateFallback"] == "cut":
+            # any other cut found must also be a pure repeat of a source frame
+            assert any(same_frame(f, clip.get_frame(j)) for j in (i, i + 1))
+    assert seen == 2
+    # ordinary pairs are interpolated by mvtools
+    mid = out.get_frame(3 * 3 + 1)
+    assert mid.props["InterpolateEngine"] == "mvtools" and mid.props["InterpolateFallback"] == "none"
+
+
+def test_cut_detection_can_be_disabled(bikes: vs.VideoNode, carphone: vs.VideoNode) -> None:
+    a = core.resize.Bicubic(bikes[100:106], 160, 72)
+    b = core.resize.Bicubic(carphone[:6], 160, 72)
+    clip = core.std.AssumeFPS(a + b, fpsnum=16)
+    out = interpolate(clip, 32, engine=Engine.BLEND, detect_cuts=False)
+    f = out.get_frame(11)
+    assert f.props["InterpolateFallback"] == "none" and f.props["InterpolateEngine"] == "blend"
+    strict = interpolate(clip, 32, engine=Engine.BLEND, cut_settings=CutSettings(cut_threshold=0.05))
+    assert strict.get_frame(11).props["InterpolateFallback"] == "cut"
+
+
+def test_unreliable_pairs_fall_back(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small[:8], fpsnum=12)
+    # every block counts as badly matched: each pair must fall back, to the nearest frame or a blend
+    strict = MVSettings(bad_sad=0, bad_fraction=0.0)
+    out = interpolate(clip, 24, mv_settings=strict, detect_cuts=False)
+    blended = interpolate(clip, 24, mv_settings=strict, detect_cuts=False, fallback=Engine.BLEND)
+    for k in range(1, 13, 2):
+        f, g = out.get_frame(k), blended.get_frame(k)
+        i = f.props["InterpolateSource"]
+        assert f.props["InterpolateFallback"] == "unreliable" and f.props["InterpolateEngine"] == "repeat"
+        assert same_frame(f, clip.get_frame(i))
+        assert g.props["InterpolateEngine"] == "blend"
+        mix = 0.5 * luma(clip.get_frame(i)) + 0.5 * luma(clip.get_frame(i + 1))
+        assert np.abs(luma(g) - mix).max() <= 1.0
+    # default settings: real footage pairs are interpolated
+    assert interpolate(clip, 24, detect_cuts=False).get_frame(1).props["InterpolateFallback"] == "none"
+
+
+def test_flat_fade_blends(small: vs.VideoNode) -> None:
+    # a fade to black: the last frames have (almost) no contrast, so vectors are meaningless there
+    clip = core.std.AssumeFPS(small[:6], fpsnum=12)
+    gains = [1.0, 0.8, 0.6, 0.3, 0.02, 0.0]
+    faded = core.std.Splice([core.std.Expr(clip[i], [f"x 16 - {g} * 16 +", ""]) for i, g in enumerate(gains)])
+    out = interpolate(faded, 24)
+    for k in (1, 3, 5):  # inside the fade, with contrast left: marked, and still motion-interpolated
+        f = out.get_frame(k)
+        assert f.props["InterpolateFade"] == 1
+        assert f.props["InterpolateFallback"] == "none" and f.props["InterpolateEngine"] == "mvtools"
+    f = out.get_frame(7)  # between source 3 and 4 (4 is flat)
+    assert f.props["InterpolateFallback"] == "flat" and f.props["InterpolateEngine"] == "blend"
+    assert out.get_frame(9).props["InterpolateFallback"] in ("flat", "cut")
+
+
+def test_end_repeats_last_frame(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small[:5], fpsnum=10)
+    out = interpolate(clip, 30)
+    assert out.num_frames == 15
+    for k in (13, 14):
+        f = out.get_frame(k)
+        assert f.props["InterpolateSource"] == 4 and f.props["InterpolateFallback"] == "end"
+        assert same_frame(f, clip.get_frame(4))
+
+
+@pytest.mark.parametrize("fmt", [vs.GRAY16, vs.RGB24, vs.YUV420PS, vs.YUV444P10, vs.YUV411P8])
+def test_formats(small: vs.VideoNode, fmt: int) -> None:
+    kw = {"matrix_in_s": "709"} if fmt == vs.RGB24 else {}
+    clip = core.std.AssumeFPS(core.resize.Bicubic(small[:6], format=fmt, **kw), fpsnum=12)
+    out = interpolate(clip, 24)
+    assert out.format.id == clip.format.id
+    f = out.get_frame(3)
+    assert f.props["InterpolateEngine"] == "mvtools"
+    a = np.asarray(f[0]).astype(np.float64)
+    b = np.asarray(clip.get_frame(1)[0]).astype(np.float64)
+    assert np.isfinite(a).all()
+    assert abs(a.mean() - b.mean()) < 0.05 * (1.0 if clip.format.sample_type == vs.FLOAT else 2 ** 16)
+
+
+# ---------------------------------------------------------------- frame accuracy
+
+
+def test_random_order_and_threads_identical(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small[:12], fpsnum=16)
+    ref = [np.asarray(f[0]).copy() for f in interpolate(clip, 24).frames()]
+    node = interpolate(clip, 24)
+    order = list(range(node.num_frames))
+    random.Random(7).shuffle(order)
+    for k in order:
+        assert np.array_equal(np.asarray(node.get_frame(k)[0]), ref[k]), k
+    node2 = interpolate(clip, 24)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda k: np.asarray(node2.get_frame(k)[0]).copy(), order))
+    for k, arr in zip(order, got, strict=True):
+        assert np.array_equal(arr, ref[k]), k
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_errors(small: vs.VideoNode) -> None:
+    clip = core.std.AssumeFPS(small[:4], fpsnum=16)
+    with pytest.raises(ValueError, match="exactly one of fps"):
+        interpolate(clip)
+    with pytest.raises(ValueError, match="exactly one of fps"):
+        interpolate(clip, 24, factor=2)
+    with pytest.raises(ValueError, match="fps"):
+        interpolate(clip, 0)
+    with pytest.raises(ValueError, match="fps"):
+        interpolate(clip, "twenty")
+    with pytest.raises(ValueError, match="factor"):
+        interpolate(clip, factor=-2)
+    with pytest.raises(ValueError, match="engines"):
+        interpolate(clip, 24, engine="optical")
+    with pytest.raises(ValueError, match="fallback"):
+        interpolate(clip, 24, fallback=Engine.MVTOOLS)
+    with pytest.raises(ValueError, match="durations"):
+        interpolate(clip, 24, durations=[Fraction(1, 16)] * 3)
+    with pytest.raises(vs.Error, match="clip"):
+        interpolate("clip.mkv", 24)  # type: ignore[arg-type]
+    varsize = core.std.Splice([clip[0], core.resize.Point(clip[1], 64, 64)], mismatch=True)
+    with pytest.raises(vs.Error, match="variable format or frame size"):
+        interpolate(varsize, 24)
+    tiny = core.resize.Point(clip, 16, 16)
+    with pytest.raises(vs.Error, match="at least 32x32"):
+        interpolate(tiny, 24)
+    assert interpolate(tiny, 24, engine=Engine.BLEND).num_frames == 6
+
+
+def test_real_cuts_found_and_continuous_shot_clean(bikes: vs.VideoNode, carphone: vs.VideoNode) -> None:
+    from vsrestore.interpolate.scenecut import pair_analysis
+
+    # bikes.mp4 changes shot between frames 28 and 30 and between 136 and 138; carphone is one shot
+    cuts = [n for n, f in enumerate(pair_analysis(bikes[:150:2]).frames()) if f.props["InterpolateSceneCut"]]
+    assert cuts == [14, 68]
+    assert not any(f.props["InterpolateSceneCut"] for f in pair_analysis(carphone[::2]).frames())

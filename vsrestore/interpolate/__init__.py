@@ -1,0 +1,11 @@
+"""vsrestore.interpolate: smooth motion from the film's own cadence to a standard rate, aware of cuts.
+
+See :func:`interpolate`.
+"""
+
+from .api import Engine, FallbackReason, interpolate
+from .mvflow import MVSettings
+from .scenecut import CutSettings
+from .timing import make_schedule, parse_rate
+
+__all__ = ["CutSettings", "Engine", "FallbackReason", "MVSettings", "interpolate", "make_schedule", "parse_rate"]

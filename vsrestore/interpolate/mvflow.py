@@ -1,0 +1,176 @@
+"""The classical engine: mvtools motion-compensated interpolation tuned for 12-19 fps film with grain.
+
+* Vectors are searched on a *search clip*: the luma normalised per frame to its robust black/white levels
+  (so flicker and fades do not look like motion) and smoothed (so grain and dust do not steer the
+  search). Chroma is left as it is; the search is on luma only.
+* The search is hierarchical over all levels (so large motion is found at the coarse levels) with 16x16
+  blocks (half overlapping), exhaustive search within ``searchparam`` pixels at each level, quarter-pixel
+  precision, SATD matching (robust to the remaining brightness differences) and true-motion regularisation
+  (large, smooth motion is what 16 fps film has); then refined with 8x8 blocks (``Recalculate``).
+* Frames are drawn with ``FlowInter`` from the *original* pictures (same super-clip geometry), so the
+  normalisation never shows; ``FlowInter`` uses its occlusion mask (``ml``) to take occluded areas from the
+  frame where they are visible. Optionally (``local_ml``) badly matched areas give way to a cross-fade.
+* Reliability per pair: ``SCDetection`` on the backward vectors of frame i flags a pair (i, i+1) where too
+  many blocks match badly (motion too large or erratic); the caller then falls back for that pair.
+
+mvtools takes 8-16 bit integer GRAY/YUV; other clips are converted to 16-bit for the engine and back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import vapoursynth as vs
+
+from vsrestore.core.levels import robust_levels
+
+__all__ = ["MVEngine", "MVSettings", "work_format"]
+
+core = vs.core
+
+
+@dataclass(frozen=True)
+class MVSettings:
+    """Parameters of the mvtools engine (block sizes in pixels of the 4:4:4 luma).
+
+    :param blksize: block size of the first search (16; 32 suits very large frames).
+    :param overlap: block overlap of the first search.
+    :param refine: refine the vectors with blocks of half the size (``Recalculate``), repeatedly, down to
+        ``min_blksize``; blocks whose match error (SAD) is below ``refine_thsad`` keep their vector.
+    :param dct: mvtools match metric (0: SAD; 5: SATD, more robust to brightness changes but slower).
+    :param searchparam: search radius at the finest level, pixels.
+    :param pel: sub-pixel precision (1, 2 or 4).
+    :param ml: FlowInter occlusion mask scale (smaller = more areas treated as occluded).
+    :param smooth: prefilter passes (3x3 smoothing) on the search clip against grain; 0 for none.
+    :param bad_sad: SAD per 8x8 block (8-bit scale) above which a block counts as badly matched.
+    :param bad_fraction: fraction (0..1) of badly matched blocks above which a pair falls back.
+    :param local_ml: local fallback: where the blocks' match error (SAD) is high, the interpolated picture
+        gives way to a cross-fade of the two frames; the weight reaches 1 at a SAD of about ``local_ml``
+        (mvtools ``Mask(kind=1)`` scale). None disables it.
+    :param local_gamma: gamma of that weight (above 1: only the worst blocks fall back).
+    """
+
+    blksize: int = 16
+    overlap: int = 8
+    refine: bool = True
+    min_blksize: int = 8
+    refine_thsad: int = 200
+    dct: int = 5
+    searchparam: int = 4
+    pel: int = 4
+    ml: float = 100.0
+    smooth: int = 1
+    bad_sad: int = 1200
+    bad_fraction: float = 0.5
+    local_ml: float | None = None
+    local_gamma: float = 1.0
+
+
+def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
+    """The format mvtools works in for a clip of format ``fmt`` (same format when it already can)."""
+    if fmt.color_family == vs.RGB or fmt.subsampling_w > 1 or fmt.subsampling_h > 1:  # RGB, 4:1:0, 4:1:1
+        return core.query_video_format(vs.YUV, vs.INTEGER, 16, 0, 0)
+    if fmt.sample_type == vs.FLOAT or fmt.bits_per_sample > 16:
+        return core.query_video_format(fmt.color_family, vs.INTEGER, 16, fmt.subsampling_w, fmt.subsampling_h)
+    return fmt
+
+
+def _normalised_luma(clip: vs.VideoNode, smooth: int) -> vs.VideoNode:
+    """Luma stretched per frame to its robust levels (measured on a thumbnail), then smoothed."""
+    fmt = clip.format
+    thumb_w = min(clip.width, 160)
+    thumb_h = max(8, round(clip.height * thumb_w / clip.width))
+    luma = core.std.ShufflePlanes(clip, 0, vs.GRAY) if fmt.color_family != vs.GRAY else clip
+    thumb = core.resize.Bilinear(luma, thumb_w, thumb_h)
+    peak = (1 << fmt.bits_per_sample) - 1
+
+    def levels(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        fout = f[0].copy()
+        lo, hi = robust_levels(np.asarray(f[1][0]), 0.5, 99.5)
+        if hi - lo < 0.02 * peak:  # flat frame: do not amplify noise
+            mid = (hi + lo) / 2
+            lo, hi = mid - 0.01 * peak, mid + 0.01 * peak
+        fout.props["VsrLevelLo"] = float(lo)
+        fout.props["VsrLevelHi"] = float(hi)
+        return fout
+
+    tagged = core.std.ModifyFrame(clip, [clip, thumb], levels)
+    expr = f"x x.VsrLevelLo - {peak} * x.VsrLevelHi x.VsrLevelLo - / 0 max {peak} min"
+    exprs = [expr] + [""] * (fmt.num_planes - 1)
+    out = core.akarin.Expr(tagged, exprs)
+    for _ in range(smooth):
+        out = core.zsmooth.RemoveGrain(out, [12] + [0] * (fmt.num_planes - 1))
+    return out
+
+
+class MVEngine:
+    """Vectors and interpolators for one clip, built once; nodes per phase are made on first use.
+
+    :param clip: the source in :func:`work_format`.
+    :param post: applied to every interpolated node (e.g. conversion back to the caller's format).
+    """
+
+    def __init__(self, clip: vs.VideoNode, settings: MVSettings | None = None,
+                 post: Callable[[vs.VideoNode], vs.VideoNode] | None = None) -> None:
+        cfg = settings or MVSettings()
+        self._post = post
+        fmt = clip.format
+        self.settings = cfg
+        self.clip = clip
+        pad = max(16, cfg.blksize)
+        search = _normalised_luma(clip, cfg.smooth)
+        sup_search = core.mv.Super(search, hpad=pad, vpad=pad, pel=cfg.pel, sharp=2, rfilter=4, chroma=False)
+        self.super = core.mv.Super(clip, hpad=pad, vpad=pad, pel=cfg.pel, sharp=2, levels=1)
+        common = dict(blksize=cfg.blksize, overlap=cfg.overlap, search=3, searchparam=cfg.searchparam,
+                      pelsearch=2, truemotion=1, chroma=0, levels=0, dct=cfg.dct)
+        self.bv = core.mv.Analyse(sup_search, isb=1, **common)
+        self.fv = core.mv.Analyse(sup_search, isb=0, **common)
+        small = cfg.blksize
+        while cfg.refine and small // 2 >= cfg.min_blksize:
+            small //= 2
+            rc = dict(blksize=small, overlap=small // 2, search=3, searchparam=2, truemotion=1, chroma=0,
+                      thsad=cfg.refine_thsad, dct=cfg.dct)
+            self.bv = core.mv.Recalculate(sup_search, self.bv, **rc)
+            self.fv = core.mv.Recalculate(sup_search, self.fv, **rc)
+        # thscd2 is on a 0..255 scale of the block fraction
+        th2 = int(round(max(0.0, min(1.0, cfg.bad_fraction)) * 255))
+        # backward vectors of frame i match frame i+1 against frame i: _SceneChangeNext flags the pair
+        self.reliability = core.mv.SCDetection(search, self.bv, thscd1=cfg.bad_sad, thscd2=th2)
+        if cfg.local_ml is not None:
+            mb = core.mv.Mask(search, self.bv, ml=cfg.local_ml, gamma=cfg.local_gamma, kind=1)
+            mf = core.mv.Mask(search, self.fv, ml=cfg.local_ml, gamma=cfg.local_gamma, kind=1)
+            # fv of frame i+1 is the match of i+1 against i: align it with pair i
+            mf = mf[1:] + mf[-1]
+            self.sad_mask: vs.VideoNode | None = core.std.Expr([mb, mf], ["x y max"] + [""] * (fmt.num_planes - 1))
+            nxt = clip[1:] + clip[-1]
+            self._next = nxt
+        else:
+            self.sad_mask = None
+        self._nodes: dict[int, vs.VideoNode] = {}
+        self._lock = threading.Lock()
+
+    def at(self, q: int) -> vs.VideoNode:
+        """Frame i of the result is the picture at phase ``q/256`` between source frames i and i+1.
+
+        (mvtools draws at 1/256 steps, so phases are quantised to that; ``q`` is in 1..255.)
+        """
+        with self._lock:
+            node = self._nodes.get(q)
+            if node is None:
+                node = core.mv.FlowInter(self.clip, self.super, self.bv, self.fv, time=q * 100.0 / 256,
+                                         ml=self.settings.ml, blend=0, thscd1=16320, thscd2=255)
+                if self.sad_mask is not None:
+                    mix = core.std.Merge(self.clip, self._next, weight=q / 256)
+                    node = core.std.MaskedMerge(node, mix, self.sad_mask, planes=None, first_plane=True)
+                if self._post is not None:
+                    node = self._post(node)
+                self._nodes[q] = node
+            return node
+
+    def unreliable(self, f: vs.VideoFrame) -> bool:
+        """Whether the pair (i, i+1) described by frame i of :attr:`reliability` has bad vectors."""
+        p = f.props
+        return bool(p.get("_SceneChangeNext", 0))

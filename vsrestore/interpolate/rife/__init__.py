@@ -1,0 +1,7 @@
+"""RIFE 4.x (Practical-RIFE ``flownet.pkl``) as an interpolation engine: architecture, loader, node."""
+
+from .arch import IFNet, RifeSpec
+from .loader import RIFE_INFO, load_rife
+from .versions import SPECS, detect_spec
+
+__all__ = ["RIFE_INFO", "SPECS", "IFNet", "RifeSpec", "detect_spec", "load_rife"]

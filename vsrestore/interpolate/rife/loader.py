@@ -1,0 +1,43 @@
+"""Loading a RIFE 4.x ``flownet.pkl`` into :class:`~.arch.IFNet`, safely, with no network."""
+
+from __future__ import annotations
+
+import os
+
+from vsrestore.core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
+
+from .arch import IFNet, RifeSpec
+from .versions import SPECS, UnknownLayout, detect_spec, filter_state_dict
+
+__all__ = ["RIFE_INFO", "load_rife"]
+
+RIFE_INFO = ModelInfo(
+    arch=f"RIFE 4.x IFNet ({', '.join(v for s in SPECS for v in s.versions)})",
+    filenames=("flownet.pkl",),
+    source="the Practical-RIFE project, https://github.com/hzwer/Practical-RIFE (model links in its README; "
+    "unzip train_log/flownet.pkl)",
+)
+
+
+def load_rife(model: str | os.PathLike[str] | None) -> tuple[IFNet, RifeSpec]:
+    """Build the IFNet a checkpoint needs and load it (on the CPU, fp32).
+
+    :param model: path, directory holding ``flownet.pkl``, or a bare name looked up in
+        ``$VSRESTORE_MODEL_DIR`` (None: ``flownet``).
+    :raises WeightsError: file missing or unreadable, or not a supported RIFE 4.x layout.
+    """
+    path = resolve_weights(model, RIFE_INFO, default="flownet")
+    sd = filter_state_dict(load_state_dict(path, RIFE_INFO))
+    try:
+        spec = detect_spec(sd)
+    except UnknownLayout as e:
+        raise WeightsError(f"{path}: {e}; {RIFE_INFO.describe()}") from e
+    net = IFNet(spec)
+    try:
+        net.load_state_dict(sd, strict=True)
+    except RuntimeError as e:
+        raise WeightsError(
+            f"{path}: looks like RIFE {spec.name} but its tensors do not fit ({str(e).splitlines()[0]}); "
+            f"{RIFE_INFO.describe()}"
+        ) from e
+    return net.eval(), spec
