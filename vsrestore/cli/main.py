@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import vapoursynth as vs
 
 SUBCOMMANDS = (
+    "vsrestore.cli.restore",
     "vsrestore.cli.render",
     "vsrestore.cli.info",
     "vsrestore.cli.compare",

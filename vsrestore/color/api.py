@@ -1,0 +1,168 @@
+"""``vsrestore.colorize``: colour black-and-white film, chroma only, stable over time."""
+
+from __future__ import annotations
+
+import os
+
+import vapoursynth as vs
+
+from ..core.backend import Backend
+from ..core.bridge import TorchRunner
+from ..core.checks import check_clip
+from .infer import predict_chroma
+from .loader import load_colorizer
+from .options import ColorOut
+from .reference import ReferenceSpec, apply_reference, normalize_reference
+from .stabilize import stabilize_chroma
+
+__all__ = ["colorize", "working_size"]
+
+core = vs.core
+FUNC = "vsrestore.colorize"
+_PROPS = ("ColorSceneCut", "ColorStabWeight", "ColorReferenceFrame", "ColorReferenceWeight")
+
+
+def working_size(width: int, height: int, render_size: int) -> tuple[int, int]:
+    """(w, h) of the picture the model sees: short side ``render_size`` (never above the input's), aspect kept,
+    even sides."""
+    short = min(width, height)
+    s = min(render_size, short)
+    w = max(2, round(width * s / short / 2) * 2)
+    h = max(2, round(height * s / short / 2) * 2)
+    return w, h
+
+
+def _parse_out(out: ColorOut | str) -> ColorOut:
+    try:
+        return out if isinstance(out, ColorOut) else ColorOut(str(out).lower())
+    except ValueError:
+        choices = ", ".join(f"ColorOut.{o.name}" for o in ColorOut)
+        raise vs.Error(f"{FUNC}: out={out!r} is not an output format; use one of {choices}") from None
+
+
+def _source_range(clip: vs.VideoNode) -> int:
+    """The input's range as ``vs.Range`` (1 full, 0 limited), from frame 0's ``_Range`` (or the older
+    ``_ColorRange``: 0 full, 1 limited); limited when neither is set, full for float."""
+    fmt = clip.format
+    assert fmt is not None
+    if fmt.sample_type == vs.FLOAT:
+        return int(vs.Range.RANGE_FULL)
+    props = clip.get_frame(0).props
+    if "_Range" in props:
+        return int(props["_Range"])  # type: ignore[call-overload]
+    if "_ColorRange" in props:
+        return 1 - int(props["_ColorRange"])  # type: ignore[call-overload]
+    return int(vs.Range.RANGE_LIMITED)
+
+
+def colorize(
+    clip: vs.VideoNode,
+    model: str | os.PathLike[str] | None = None,
+    *,
+    render_size: int | None = None,
+    out: ColorOut | str = ColorOut.YUV420,
+    stabilize: bool = True,
+    radius: int = 3,
+    reference: ReferenceSpec | None = None,
+    reference_radius: int = 48,
+    backend: Backend | None = None,
+    tile: int | None = None,
+) -> vs.VideoNode:
+    """Colour a black-and-white clip: the model predicts chroma from the luma; the luma stays the input's.
+
+    :param clip: GRAY, YUV or RGB, any bit depth, constant format and size. A colour clip is coloured anew from
+        its luma (for RGB, BT.709 luma).
+    :param model: None for vsrestore's embedded default (``vsrestore/models/vsrestore_colorizer_small.pth``), or
+        a path / directory / bare name of DeOldify's ``ColorizeVideo_gen.pth``, ``ColorizeStable_gen.pth`` or
+        ``ColorizeArtistic_gen.pth`` (found via ``$VSRESTORE_MODEL_DIR``; never downloaded). The architecture is
+        recognised from the state dict.
+    :param render_size: working size in pixels. Default model: the short side of the picture it sees (default
+        128; at most the input's). DeOldify: the side of the square it renders (DeOldify's ``render_factor *
+        16``; rounded to a multiple of 16; default 336 = factor 21 for the video and stable models, 560 = 35 for
+        the artistic one). The model runs at this size only, so memory does not grow with the frame size.
+    :param out: :class:`ColorOut`: YUV420 (default; needs even width and height), YUV444 (the input's luma
+        plane bit-exact, same depth) or RGB (same depth; float input gives RGBS).
+    :param stabilize: motion-compensated temporal smoothing of the chroma (see :mod:`.stabilize`), run twice
+        (the second pass smooths the first's output, so the support is 2 * radius frames each side with
+        tapering weights); False gives the raw per-frame prediction.
+    :param radius: stabilisation neighbours on each side per pass, frames (default 3).
+    :param reference: colour frames that steer the colours: a dict ``{frame number: one-frame clip, clip as long
+        as the input (its frame at that number is used) or image/video path}``, or a colour clip as long as the
+        input (every frame its own reference). Reference frames should show the clip's picture (for example
+        the frame coloured by hand); their colours are carried along motion to nearby frames.
+    :param reference_radius: how many frames on each side a reference reaches (default 48).
+    :param backend: torch device / precision / threads (default: CUDA + fp16 when present, else CPU fp32).
+    :param tile: tile side in working-size pixels for the default model (None: whole picture, the default and
+        the better choice: the net's global scene context is then per tile, which can change colours by a few
+        levels); DeOldify always renders its square whole.
+    :returns: the coloured clip. Frame props: the input's, plus ``_Matrix`` (the input's for YUV, else 1 =
+        BT.709) and ``_Range`` (the input's; full for RGB input); ``ColorSceneCut`` (1: stabilisation
+        restarted at a cut before this frame), ``ColorStabWeight`` (mean total weight the neighbours got),
+        ``ColorReferenceFrame`` (reference used, -1 none), ``ColorReferenceWeight`` (0..1 share of the
+        reference's chroma).
+
+    Memory: the model only ever sees ``render_size`` pixels, whatever the frame size, so its memory does not
+    grow with the frame (GPU or CPU): measured on the CPU, a 2048x1080 GRAY16 clip through the whole node (default
+    model, stabilisation on) raised the process's peak RSS by about 0.3 GB, VapourSynth's frame cache included.
+    DeOldify's memory is set by its square render size alone; on CUDA it runs in fp16 (see ``backend``).
+    """
+    check_clip(clip, FUNC, min_size=8)
+    ofmt = _parse_out(out)
+    if radius < 1:
+        raise vs.Error(f"{FUNC}: radius={radius} must be at least 1 (use stabilize=False to turn it off)")
+    if reference_radius < 0:
+        raise vs.Error(f"{FUNC}: reference_radius={reference_radius} must be >= 0")
+    fmt = clip.format
+    assert fmt is not None
+    if ofmt == ColorOut.YUV420 and (clip.width % 2 or clip.height % 2):
+        raise vs.Error(
+            f"{FUNC}: clip is {clip.width}x{clip.height}; out=YUV420 needs even sides. Use out=ColorOut.YUV444 "
+            f"or crop/pad one pixel first"
+        )
+    loaded = load_colorizer(model, render_size)
+    refs = normalize_reference(reference, clip.num_frames) if reference is not None else None
+
+    # the luma plane that is kept, and the output's range and matrix
+    matrix = 1
+    if fmt.color_family == vs.RGB:
+        yuv_fmt = core.query_video_format(vs.YUV, fmt.sample_type, fmt.bits_per_sample, 0, 0)
+        yuv = core.resize.Point(clip, format=yuv_fmt.id, matrix_s="709", range_s="full")
+        luma = core.std.ShufflePlanes(yuv, 0, vs.GRAY)
+        rng = int(vs.Range.RANGE_FULL)
+    else:
+        luma = core.std.ShufflePlanes(clip, 0, vs.GRAY) if fmt.color_family == vs.YUV else clip
+        rng = _source_range(clip)
+        if fmt.color_family == vs.YUV:
+            m = clip.get_frame(0).props.get("_Matrix", 1)
+            matrix = int(m) if int(m) not in (0, 2) else 1  # type: ignore[call-overload]
+    luma = core.std.SetFrameProps(luma, _Range=rng)
+
+    # the model at the working size
+    ww, wh = working_size(clip.width, clip.height, loaded.render_size)
+    small_luma = core.resize.Bicubic(luma, ww, wh, format=vs.GRAYS, range_in=rng)
+    runner = TorchRunner(
+        loaded.module,
+        backend=backend,
+        tile=None if loaded.square else tile,
+        overlap=16,
+        multiple=loaded.multiple,
+    )
+    small = predict_chroma(small_luma, runner)
+    if refs is not None:
+        small = apply_reference(small, refs, radius=reference_radius)
+    if stabilize:
+        small = stabilize_chroma(stabilize_chroma(small, radius=radius), radius=radius)
+
+    # upsample the chroma and put the original luma back
+    ssw, ssh = (1, 1) if ofmt == ColorOut.YUV420 else (0, 0)
+    target = core.query_video_format(vs.YUV, fmt.sample_type, fmt.bits_per_sample, ssw, ssh)
+    chroma = core.resize.Bicubic(
+        small, clip.width, clip.height, format=target.id, range=rng, matrix=matrix, matrix_in=matrix
+    )
+    result = core.std.ShufflePlanes([luma, chroma, chroma], [0, 1, 2], vs.YUV)
+    result = core.std.SetFrameProps(result, _Matrix=matrix, _Range=rng)
+    result = core.std.CopyFrameProps(result, chroma, props=list(_PROPS))
+    if ofmt == ColorOut.RGB:
+        rgb_fmt = core.query_video_format(vs.RGB, fmt.sample_type, fmt.bits_per_sample, 0, 0)
+        result = core.resize.Bicubic(result, format=rgb_fmt.id, matrix_in=matrix, range_in=rng)
+    return result

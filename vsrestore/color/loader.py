@@ -1,0 +1,66 @@
+"""Turn ``model=`` into a ready torch module that maps luma (N, 1, H, W) to chroma (N, 2, H, W)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from torch import nn
+
+from ..core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
+from .detect import detect_arch, tiny_widths
+from .models.deoldify import DeOldifyColorizer, DeOldifyKind, build_deoldify_unet
+from .models.tiny import TinyColorNet
+from .options import ColorArch
+
+__all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "load_colorizer"]
+
+DEFAULT_MODEL = "vsrestore_colorizer_small"
+INFO = ModelInfo(
+    arch="colorization network (vsrestore's default, or DeOldify's ResNet-101/ResNet-34 U-Net generator)",
+    filenames=("ColorizeVideo_gen.pth", "ColorizeStable_gen.pth", "ColorizeArtistic_gen.pth", DEFAULT_MODEL + ".pth"),
+    source="vsrestore (default, ships in the package) or DeOldify's release page, https://github.com/jantic/DeOldify",
+)
+# default working sizes, pixels: the short side for the default net; the square side (render_factor * 16)
+# for DeOldify: 21 * 16 for the video model is DeOldify's video default, 35 * 16 its image default.
+DEFAULT_RENDER = {ColorArch.DEFAULT: 128, ColorArch.DEOLDIFY_WIDE: 336, ColorArch.DEOLDIFY_DEEP: 560}
+
+
+@dataclass(frozen=True)
+class LoadedColorizer:
+    """A colorizer ready to run: ``module(luma) -> (Cb, Cr)``; ``square`` when it works on a square picture."""
+
+    module: nn.Module
+    arch: ColorArch
+    render_size: int
+    multiple: int
+    square: bool
+    path: str
+
+
+def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None) -> LoadedColorizer:
+    """Resolve, load (strictly) and wrap ``model`` (None: the shipped default).
+
+    :param render_size: working size in pixels (see :func:`vsrestore.colorize`); None for the model's default.
+    :raises WeightsError: missing file, unknown architecture, or a state dict that does not fit.
+    """
+    path = resolve_weights(model, INFO, default=DEFAULT_MODEL)
+    sd = load_state_dict(path, INFO)
+    arch = detect_arch(sd, str(path))
+    size = DEFAULT_RENDER[arch] if render_size is None else int(render_size)
+    if size < 16:
+        raise ValueError(
+            f"vsrestore.colorize: render_size={size} is too small; use at least 16 (default {DEFAULT_RENDER[arch]})"
+        )
+    try:
+        if arch == ColorArch.DEFAULT:
+            net = TinyColorNet(tiny_widths(sd), bins=sd["bin_centers"].float())
+            net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+            return LoadedColorizer(net, arch, size, TinyColorNet.multiple, False, str(path))
+        kind = DeOldifyKind.WIDE if arch == ColorArch.DEOLDIFY_WIDE else DeOldifyKind.DEEP
+        size = max(32, (size + 8) // 16 * 16)
+        unet = build_deoldify_unet(kind)
+        unet.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, strict=True)
+        return LoadedColorizer(DeOldifyColorizer(unet, size), arch, size, 1, True, str(path))
+    except RuntimeError as e:
+        raise WeightsError(f"{path}: the weights do not fit the {arch.value} layout: {str(e).splitlines()[0]}") from e

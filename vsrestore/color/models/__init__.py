@@ -1,0 +1,1 @@
+"""Colorization architectures: the embedded default net and DeOldify's generators."""

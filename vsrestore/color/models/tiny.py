@@ -1,0 +1,92 @@
+"""The embedded default colorizer: a compact U-Net that classifies each pixel's chroma into quantised bins.
+
+Input: luma (N, 1, H, W) in 0..1 at the working size (any H, W; padded inside to a multiple of 8).
+Output of :meth:`TinyColorNet.forward`: chroma (N, 2, H, W) as (Cb, Cr) in -0.5..0.5 (BT.709 matrix), the
+annealed mean of the predicted distribution over ``bin_centers`` (temperature ``temperature``; lower is more
+colourful). Classification over bins with class rebalancing avoids the grey/sepia "average colour" that a plain
+regression loss gives. Rebalancing makes the net learn ``w_q * p(q | x)`` (w_q: the class weights); the buffer
+``bin_bias`` = ``-log w_q`` undoes that at decoding, so the decoded colour is the mean of the calibrated
+posterior (set by ``scripts/train_colorizer.py``). Bins, bias and temperature are buffers: they travel in the
+state dict.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["TinyColorNet", "chroma_bins"]
+
+
+def chroma_bins(step: float = 0.05, limit: float = 0.3) -> torch.Tensor:
+    """A (Q, 2) grid of (Cb, Cr) bin centres with spacing ``step`` inside a disc of radius ``limit``*sqrt2."""
+    k = int(round(limit / step))
+    v = torch.arange(-k, k + 1, dtype=torch.float32) * step
+    cb, cr = torch.meshgrid(v, v, indexing="ij")
+    grid = torch.stack([cb.flatten(), cr.flatten()], 1)
+    return grid[(grid**2).sum(1) <= (limit * 1.05) ** 2]
+
+
+def _block(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class TinyColorNet(nn.Module):
+    """Compact U-Net colorizer (about 0.8 M parameters); see the module doc for inputs and outputs."""
+
+    multiple = 8
+    bin_centers: torch.Tensor
+    temperature: torch.Tensor
+    bin_bias: torch.Tensor
+
+    def __init__(self, widths: tuple[int, int, int, int] = (16, 32, 64, 128), bins: torch.Tensor | None = None):
+        super().__init__()
+        c0, c1, c2, c3 = widths
+        centers = chroma_bins() if bins is None else bins
+        self.register_buffer("bin_centers", centers.clone())
+        self.register_buffer("temperature", torch.tensor(0.5))
+        self.register_buffer("bin_bias", torch.zeros(centers.shape[0]))
+        self.enc0 = nn.Sequential(_block(1, c0), _block(c0, c0))
+        self.enc1 = nn.Sequential(_block(c0, c1, 2), _block(c1, c1))
+        self.enc2 = nn.Sequential(_block(c1, c2, 2), _block(c2, c2))
+        self.enc3 = nn.Sequential(
+            _block(c2, c3, 2), _block(c3, c3), _block(c3, c3, dilation=2), _block(c3, c3, dilation=4)
+        )
+        self.glob = nn.Sequential(nn.Linear(c3, c3), nn.ReLU(inplace=True))
+        self.dec2 = nn.Sequential(_block(c3 + c2, c2), _block(c2, c2))
+        self.dec1 = nn.Sequential(_block(c2 + c1, c1), _block(c1, c1))
+        self.head = nn.Conv2d(c1, centers.shape[0], 1)
+
+    def logits(self, y: torch.Tensor) -> torch.Tensor:
+        """Bin logits (N, Q, H/2, W/2) for luma (N, 1, H, W) with H, W multiples of 8."""
+        x = (y - 0.5) * 2.0
+        e0 = self.enc0(x)
+        e1 = self.enc1(e0)
+        e2 = self.enc2(e1)
+        e3 = self.enc3(e2)
+        g = self.glob(e3.mean((2, 3)))[:, :, None, None]
+        e3 = e3 + g
+        d2 = self.dec2(torch.cat([F.interpolate(e3, size=e2.shape[-2:], mode="bilinear", align_corners=False), e2], 1))
+        d1 = self.dec1(torch.cat([F.interpolate(d2, size=e1.shape[-2:], mode="bilinear", align_corners=False), e1], 1))
+        return self.head(d1)
+
+    def decode(self, logits: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+        """Annealed mean (N, 2, h, w) of the bin distribution (temperature None = the stored one)."""
+        t = float(self.temperature) if temperature is None else temperature
+        corrected = logits.float() + self.bin_bias.float()[None, :, None, None]
+        p = torch.softmax(corrected / max(t, 1e-3), 1)
+        return torch.einsum("nqhw,qc->nchw", p, self.bin_centers.float()).to(logits.dtype)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        h, w = y.shape[-2:]
+        m = self.multiple
+        ph, pw = (-h) % m, (-w) % m
+        x = F.pad(y, (0, pw, 0, ph), mode="replicate") if ph or pw else y
+        c = self.decode(self.logits(x))
+        c = F.interpolate(c, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return c[..., :h, :w]

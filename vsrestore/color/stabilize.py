@@ -1,0 +1,125 @@
+"""Temporal stabilisation of predicted chroma with motion compensation (mvtools), reset at scene cuts.
+
+Frame n's chroma becomes a weighted mean of its own and its motion-compensated neighbours' chroma
+(n-r .. n+r). Vectors come from the luma only. A neighbour's weight falls where compensation fails: it is
+``exp(-d^2 / (2 sigma^2))`` of the local (5x5 box) mean squared luma difference d^2 between the compensated
+neighbour and frame n, times a temporal taper. Neighbours across a scene cut (mvtools' scene-change test on
+the vectors between consecutive frames), or outside the clip, get weight 0, so a new shot starts clean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vapoursynth as vs
+
+from ..core.bridge import shifted
+from ..core.planes import plane_view
+
+__all__ = ["MotionSettings", "box_mean", "compensate_pairs", "match_weight", "stabilize_chroma"]
+
+core = vs.core
+
+
+class MotionSettings:
+    """mvtools settings used here (block size and overlap in pixels of the working size; scene-change thresholds
+    ``thscd1`` (SAD per 8x8 block) and ``thscd2`` (0-255 share of changed blocks))."""
+
+    blksize = 8
+    overlap = 4
+    thscd1 = 400
+    thscd2 = 130
+
+
+def to_p16(clip: vs.VideoNode) -> vs.VideoNode:
+    """YUV444PS -> YUV444P16 full range (what mvtools takes)."""
+    return core.resize.Point(clip, format=vs.YUV444P16, range_s="full")
+
+
+def to_ps(clip: vs.VideoNode) -> vs.VideoNode:
+    return core.resize.Point(clip, format=vs.YUV444PS, range_in_s="full")
+
+
+def compensate_pairs(c16: vs.VideoNode, delta: int, isb: bool) -> tuple[vs.VideoNode, vs.VideoNode]:
+    """(compensated clip, clip with mvtools' scene-change props) for the frame ``delta`` ahead (isb: mvtools'
+    backward search, from the following frame) or ``delta`` back (forward search; its scene-change test sets
+    ``_SceneChangePrev`` on frame n for a cut between n-1 and n)."""
+    ms = MotionSettings
+    sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
+    vec = core.mv.Analyse(
+        sup, isb=isb, delta=delta, blksize=ms.blksize, overlap=ms.overlap, chroma=False, truemotion=True
+    )
+    comp = core.mv.Compensate(c16, sup, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
+    scd = core.mv.SCDetection(c16, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
+    return comp, scd
+
+
+def box_mean(a: np.ndarray, size: int = 5) -> np.ndarray:
+    """Mean over a size x size window (edges repeated), by summed-area table: no Python loop over pixels."""
+    r = size // 2
+    p = np.pad(np.asarray(a, dtype=np.float64), r, mode="edge")
+    c = np.zeros((p.shape[0] + 1, p.shape[1] + 1))
+    c[1:, 1:] = p.cumsum(0).cumsum(1)
+    h, w = a.shape
+    s = c[size : size + h, size : size + w] - c[:h, size : size + w] - c[size : size + h, :w] + c[:h, :w]
+    return (s / (size * size)).astype(np.float32)
+
+
+def match_weight(y: np.ndarray, yc: np.ndarray, sigma: float) -> np.ndarray:
+    """Per-pixel weight in 0..1: 1 where the compensated luma ``yc`` matches ``y``, falling to 0 where not."""
+    d2 = box_mean((yc - y) ** 2)
+    return np.exp(-d2 / (2.0 * sigma * sigma)).astype(np.float32)
+
+
+def stabilize_chroma(small: vs.VideoNode, radius: int = 2, sigma: float = 0.03) -> vs.VideoNode:
+    """Stabilise the U/V planes of a YUV444PS clip (Y: luma 0..1) over time; Y is unchanged.
+
+    :param radius: neighbours on each side (frames).
+    :param sigma: luma mismatch (0..1 units, local RMS) at which a neighbour's weight falls to exp(-1/2).
+    :returns: YUV444PS; frame props ``ColorSceneCut`` (1 when a cut lies just before this frame) and
+        ``ColorStabWeight`` (mean total weight of the neighbours, 0 = no help from them).
+    """
+    if radius < 1:
+        raise vs.Error(f"vsrestore.colorize: stabilize radius={radius} must be at least 1")
+    c16 = to_p16(small)
+    comps: list[vs.VideoNode] = []
+    offsets: list[int] = []
+    scd_prev = None
+    for k in range(1, radius + 1):
+        for isb in (True, False):
+            comp, scd = compensate_pairs(c16, k, isb)
+            comps.append(to_ps(comp))
+            offsets.append(k if isb else -k)
+            if k == 1 and not isb:
+                scd_prev = scd
+    assert scd_prev is not None
+    cut_offsets = list(range(-radius + 1, radius + 1))  # cut_prev flags of frames n-r+1 .. n+r
+    cut_clips = [shifted(scd_prev, o) for o in cut_offsets]
+    num = small.num_frames
+    taper = {o: float(np.exp(-0.5 * (abs(o) / (radius + 0.5)) ** 2)) for o in offsets}
+    nc = len(comps)
+
+    def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        cur = f[0]
+        cuts = {o: bool(fr.props.get("_SceneChangePrev", 0)) for o, fr in zip(cut_offsets, f[1 + nc :], strict=True)}
+        y = np.asarray(plane_view(cur, 0))
+        u_acc = np.array(plane_view(cur, 1), dtype=np.float32, copy=True)
+        v_acc = np.array(plane_view(cur, 2), dtype=np.float32, copy=True)
+        w_acc = np.ones_like(u_acc)
+        for o, fr in zip(offsets, f[1 : 1 + nc], strict=True):
+            if not 0 <= n + o < num:
+                continue
+            span = range(o + 1, 1) if o < 0 else range(1, o + 1)
+            if any(cuts[s] for s in span):
+                continue
+            w = match_weight(y, np.asarray(plane_view(fr, 0)), sigma) * taper[o]
+            u_acc += w * np.asarray(plane_view(fr, 1))
+            v_acc += w * np.asarray(plane_view(fr, 2))
+            w_acc += w
+        fout = cur.copy()
+        plane_view(fout, 1)[...] = u_acc / w_acc
+        plane_view(fout, 2)[...] = v_acc / w_acc
+        fout.props["ColorSceneCut"] = int(cuts[0] and n > 0)
+        fout.props["ColorStabWeight"] = float(w_acc.mean() - 1.0)
+        return fout
+
+    return core.std.ModifyFrame(small, [small, *comps, *cut_clips], apply)
