@@ -31,6 +31,7 @@ class Progress:
         self.interval = interval
         self.start = time.perf_counter()
         self._last_draw = 0.0
+        self._drawn = -1
         self.done = 0
 
     def __enter__(self) -> Progress:
@@ -61,10 +62,11 @@ class Progress:
         now = time.perf_counter()
         if now - self._last_draw >= self.interval or self.done >= self.total:
             self._last_draw = now
+            self._drawn = self.done
             self.stream.write("\r" + self.line())
             self.stream.flush()
 
     def close(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + self.line() + "\n")
+            self.stream.write(("" if self._drawn == self.done else "\r" + self.line()) + "\n")
             self.stream.flush()
