@@ -1,0 +1,272 @@
+"""Whole-clip analysis: metrics (cached), template learning, decisions, film frames and the restored rate."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import vapoursynth as vs
+
+from vsrestore.core.checks import check_clip
+from vsrestore.decimate.metrics import MetricParams, compute_metrics
+from vsrestore.decimate.overrides import Overrides, read_overrides
+from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
+from vsrestore.decimate.template import HmmParams, Template, fit
+
+__all__ = ["Analysis", "DecisionKind", "analyze"]
+
+FUNC = "vsrestore.decimate"
+
+
+class DecisionKind(StrEnum):
+    """What an input frame is."""
+
+    NEW = "new"  # the first showing of a film frame: kept
+    COPY = "copy"  # a repeat of an earlier input frame: dropped
+
+
+@dataclass
+class Analysis:
+    """The decimator's decisions for a whole clip.
+
+    :ivar num_frames: input frames.
+    :ivar fps: input frame rate.
+    :ivar tokens: per input frame, 0 for a new film frame, k > 0 for a copy of input frame n-k.
+    :ivar confidence: per input frame, the probability (0..1) of its decision under the model.
+    :ivar film: per input frame, the index of the film frame (output frame) it shows.
+    :ivar templates: learned templates (letters, e.g. ``AAB``), most used first.
+    :ivar template_of: per input frame, the index in ``templates`` followed there, -1 for a free decision.
+    :ivar rate: the film rate: constant when one rate fits the whole clip, else the average.
+    :ivar variable: True when the template's rate changes: output frames then carry their own durations.
+    :ivar durations: per output frame, its duration in seconds as a fraction.
+    :ivar metrics: lag distances (N, L) the decisions were made on; ``dust``: per input frame dust share.
+    :ivar forced: input frames whose decision came from the override file.
+    """
+
+    num_frames: int
+    fps: Fraction
+    tokens: list[int]
+    confidence: list[float]
+    film: list[int]
+    templates: list[str]
+    template_of: list[int]
+    rate: Fraction
+    variable: bool
+    durations: list[Fraction]
+    metrics: np.ndarray
+    dust: np.ndarray
+    forced: list[int] = field(default_factory=list)
+
+    def kind(self, n: int) -> DecisionKind:
+        return DecisionKind.NEW if self.tokens[n] == 0 else DecisionKind.COPY
+
+    @property
+    def kept(self) -> list[int]:
+        """Input frames that show a film frame first, in order (one per output frame)."""
+        return [i for i, t in enumerate(self.tokens) if t == 0]
+
+    def copies(self) -> list[list[int]]:
+        """For every output frame, the input frames showing its film frame (first showing first)."""
+        groups: list[list[int]] = [[] for _ in range(max(self.film, default=-1) + 1)]
+        for i, f in enumerate(self.film):
+            groups[f].append(i)
+        return groups
+
+    def confidence_counts(self) -> dict[str, int]:
+        """Decisions by confidence band."""
+        c = np.asarray(self.confidence)
+        return {
+            ">=0.99": int((c >= 0.99).sum()),
+            "0.9-0.99": int(((c >= 0.9) & (c < 0.99)).sum()),
+            "0.5-0.9": int(((c >= 0.5) & (c < 0.9)).sum()),
+            "<0.5": int((c < 0.5).sum()),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary and decisions."""
+        return {
+            "num_frames": self.num_frames,
+            "fps": str(self.fps),
+            "film_frames": len(self.kept),
+            "rate": str(self.rate),
+            "rate_float": float(self.rate),
+            "variable": self.variable,
+            "templates": self.templates,
+            "confidence_counts": self.confidence_counts(),
+            "tokens": self.tokens,
+            "confidence": [round(c, 4) for c in self.confidence],
+            "template_of": self.template_of,
+            "forced": self.forced,
+        }
+
+
+_MEMO: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+_DECISIONS: dict[tuple[str, str, str], dict[str, Any]] = {}
+_LOCK = threading.Lock()
+
+
+def _metric_key(p: MetricParams) -> str:
+    return f"metrics-v2|{p}"
+
+
+def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
+    return f"hmm-v2|{h}|{ov.key() if ov else ''}"
+
+
+def _film_ids(tokens: list[int]) -> list[int]:
+    film: list[int] = []
+    nxt = 0
+    for i, t in enumerate(tokens):
+        if t == 0 or i - t < 0:
+            film.append(nxt)
+            nxt += 1
+        else:
+            film.append(film[i - t])
+    return film
+
+
+#: a template followed for fewer input frames than this does not change the output rate (half a second at 24 fps)
+MIN_RUN = 12
+
+
+def _smooth_runs(tpl: np.ndarray, min_run: int) -> np.ndarray:
+    """Template per frame with free decisions and short runs folded into the neighbouring long run."""
+    n = tpl.size
+    if n == 0:
+        return tpl
+    starts = np.r_[0, np.where(np.diff(tpl) != 0)[0] + 1]
+    ends = np.r_[starts[1:], n]
+    long_runs = [(a, b, int(tpl[a])) for a, b in zip(starts, ends, strict=True) if b - a >= min_run and tpl[a] >= 0]
+    if not long_runs:
+        vals = tpl[tpl >= 0]
+        return np.full(n, int(np.bincount(vals).argmax()) if vals.size else -1)
+    out = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        while j + 1 < len(long_runs) and i >= long_runs[j + 1][0]:
+            j += 1
+        a, b, t = long_runs[j]
+        if i < a and j > 0 and i - long_runs[j - 1][1] < a - i:
+            t = long_runs[j - 1][2]
+        out[i] = t
+    return out
+
+
+def _rates(tokens: list[int], template_of: list[int], templates: list[Template], fps: Fraction) -> (
+    tuple[Fraction, bool, list[Fraction]]
+):
+    """The film rate, whether it varies, and the duration of each output frame."""
+    n = len(tokens)
+    tpl = _smooth_runs(np.asarray(template_of), MIN_RUN)
+    kept = [i for i, t in enumerate(tokens) if t == 0]
+    if not kept:
+        return fps, False, []
+    if (tpl < 0).all():
+        rates = [fps * Fraction(len(kept), n)] * n
+    else:
+        tr = [fps * Fraction(t.new_per_period, t.period) for t in templates]
+        rates = [tr[int(t)] for t in tpl]
+    used = {rates[i] for i in kept}
+    if len(used) == 1:
+        r = next(iter(used))
+        return r, False, [1 / r] * len(kept)
+    avg = (fps * Fraction(len(kept), n)).limit_denominator(1001)
+    return avg, True, [1 / rates[i] for i in kept]
+
+
+def analyze(
+    clip: vs.VideoNode,
+    *,
+    overrides: str | os.PathLike[str] | Overrides | None = None,
+    sidecar: str | os.PathLike[str] | bool | None = None,
+    metric_params: MetricParams | None = None,
+    hmm_params: HmmParams | None = None,
+    progress: bool = True,
+) -> Analysis:
+    """Analyse a whole clip once: find which frames repeat earlier ones and the film's rate.
+
+    :param clip: the transfer (GRAY, YUV or RGB, constant format, size and frame rate).
+    :param overrides: an override file (see :mod:`vsrestore.decimate.overrides`) or parsed :class:`Overrides`.
+    :param sidecar: where the analysis is cached: a path, None (the vsrestore cache folder, keyed by the clip's
+        fingerprint) or False (memory only). A sidecar whose key does not match is re-analysed and replaced; a
+        file at that path that is not a vsrestore sidecar is refused.
+    :param metric_params, hmm_params: analysis parameters (defaults suit 24/25 fps transfers of 12-20 fps film).
+    :param progress: draw a progress bar on stderr while the metrics are computed.
+    :raises vs.Error: bad clip; :class:`~vsrestore.decimate.overrides.OverrideError` for a malformed override
+        file; :class:`~vsrestore.decimate.sidecar.SidecarError` when the sidecar path is someone else's file.
+    """
+    clip = check_clip(clip, FUNC, need_fps=True, min_size=16)
+    if clip.num_frames < 4:
+        raise vs.Error(f"{FUNC}: 'clip' has {clip.num_frames} frames; at least 4 are needed to find repeats")
+    mp = metric_params or MetricParams()
+    hp = hmm_params or HmmParams()
+    if mp.lags < 1:
+        raise ValueError(f"{FUNC}: metric_params.lags must be >= 1, got {mp.lags}")
+    ov: Overrides | None
+    if overrides is None or isinstance(overrides, Overrides):
+        ov = overrides
+    else:
+        ov = read_overrides(overrides, num_frames=clip.num_frames, max_lag=mp.lags)
+    fp = clip_fingerprint(clip)
+    mkey, dkey = _metric_key(mp), _decision_key(hp, ov)
+    path: Path | None
+    if sidecar is False:
+        path = None
+    elif sidecar is None or sidecar is True:
+        path = default_sidecar(fp)
+    else:
+        path = Path(sidecar)
+    with _LOCK:
+        data = read_sidecar(path) if path is not None else None
+        if data is not None and (data.get("source") != fp or data.get("metric_key") != mkey):
+            data = None
+        if (fp, mkey) in _MEMO:
+            m, dust = _MEMO[(fp, mkey)]
+        elif data is not None:
+            m = np.array(data["metrics"], dtype=np.float64)
+            m[m < 0] = np.nan
+            dust = np.array(data["dust"], dtype=np.float64)
+        else:
+            m, dust = compute_metrics(clip, mp, progress=progress)
+        _MEMO[(fp, mkey)] = (m, dust)
+        dec = _DECISIONS.get((fp, mkey, dkey))
+        if dec is None and data is not None and data.get("decision_key") == dkey:
+            dec = data["decisions"]
+        write = path is not None and (data is None or data.get("decision_key") != dkey)
+        if dec is None:
+            forced = dict(ov.forced) if ov else None
+            res = fit(m, hp, forced)
+            # keep the templates the decisions follow, most used first
+            used = np.bincount(res.decoded.template[res.decoded.template >= 0], minlength=len(res.templates))
+            order = [int(i) for i in np.argsort(-used, kind="stable") if used[i] > 0]
+            remap = {old: new for new, old in enumerate(order)}
+            dec = {
+                "tokens": [int(t) for t in res.decoded.tokens],
+                "confidence": [float(c) for c in res.decoded.confidence],
+                "template_of": [remap.get(int(t), -1) for t in res.decoded.template],
+                "templates": [list(res.templates[i].tokens) for i in order],
+                "iterations": res.iterations,
+            }
+        _DECISIONS[(fp, mkey, dkey)] = dec
+        if write and path is not None:
+            write_sidecar(path, {
+                "source": fp, "metric_key": mkey, "decision_key": dkey,
+                "metrics": np.where(np.isfinite(m), m, -1.0).round(7).tolist(),
+                "dust": dust.round(7).tolist(), "decisions": dec,
+            })
+    templates = [Template(tuple(t)) for t in dec["templates"]]
+    tokens = list(dec["tokens"])
+    fps = Fraction(clip.fps.numerator, clip.fps.denominator)
+    rate, variable, durations = _rates(tokens, dec["template_of"], templates, fps)
+    return Analysis(
+        num_frames=clip.num_frames, fps=fps, tokens=tokens, confidence=list(dec["confidence"]),
+        film=_film_ids(tokens), templates=[t.letters() for t in templates], template_of=list(dec["template_of"]),
+        rate=rate, variable=variable, durations=durations, metrics=m, dust=dust,
+        forced=sorted(ov.forced) if ov else [],
+    )

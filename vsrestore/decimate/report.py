@@ -1,0 +1,132 @@
+"""The analysis report: text and JSON summaries, a PNG timeline plot and an override-file template."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vsrestore.decimate.decide import Analysis
+from vsrestore.decimate.overrides import TEMPLATE_HEADER
+
+__all__ = ["write_report"]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def summary_lines(an: Analysis, name: str) -> list[str]:
+    """The human-readable report."""
+    kept = an.kept
+    lines = [
+        f"vsrestore decimate analysis of {name}",
+        f"input: {an.num_frames} frames at {an.fps} fps",
+        f"film frames found: {len(kept)}",
+        f"film rate: {an.rate} fps ({float(an.rate):.3f})" + (" (average; the pattern's rate changes: "
+                                                              "variable timing)" if an.variable else ""),
+        "templates (most used first): " + (", ".join(an.templates) or "none"),
+        "decisions by confidence: " + ", ".join(f"{k}: {v}" for k, v in an.confidence_counts().items()),
+    ]
+    tpl = np.asarray(an.template_of)
+    runs: list[tuple[int, int, int]] = []
+    for i, tv in enumerate(tpl.tolist()):
+        if runs and runs[-1][2] == tv:
+            runs[-1] = (runs[-1][0], i, tv)
+        else:
+            runs.append((i, i, tv))
+    lines.append("template runs (input frames):")
+    for a, b, t in runs:
+        if b - a + 1 >= 3 or t >= 0:
+            lines.append(f"  {a:6d}-{b:<6d} {an.templates[t] if t >= 0 else '(free decisions)'}")
+    if an.forced:
+        lines.append(f"decisions forced by the override file: {len(an.forced)}")
+    return lines
+
+
+def override_template(an: Analysis, name: str, count: int = 40) -> str:
+    """An override file listing the least confident decisions as commented-out commands."""
+    text = TEMPLATE_HEADER.format(input=name, templates=", ".join(an.templates) or "none")
+    order = np.argsort(np.asarray(an.confidence), kind="stable")[:count]
+    for i in sorted(int(j) for j in order):
+        t = an.tokens[i]
+        cmd = f"keep {i}" if t == 0 else f"drop {i}" + (f" lag {t}" if t != 1 else "")
+        text += f"# {cmd:<20} # now {'new' if t == 0 else f'copy at lag {t}'}, confidence {an.confidence[i]:.2f}\n"
+    return text
+
+
+def plot_timeline(an: Analysis, path: Path, name: str) -> None:
+    """PNG: the lag distances, the decisions and the template over the input frames."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = an.num_frames
+    x = np.arange(n)
+    width = min(60.0, max(10.0, n / 40))
+    fig, axes = plt.subplots(3, 1, figsize=(width, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
+    ax = axes[0]
+    for k in range(an.metrics.shape[1]):
+        ax.plot(x, an.metrics[:, k], lw=0.8, label=f"distance to frame n-{k + 1}")
+    tok = np.asarray(an.tokens)
+    copies = tok > 0
+    if copies.any():
+        ys = an.metrics[np.where(copies)[0], tok[copies] - 1]
+        ax.scatter(x[copies], ys, s=10, c="k", marker="v", label="decided copy (its lag)", zorder=3)
+    ax.set_yscale("log")
+    ax.set_ylabel("distance")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"{name}: {len(an.kept)} film frames, rate {an.rate} fps, templates {', '.join(an.templates)}")
+    ax = axes[1]
+    ax.bar(x, np.where(copies, tok, 0), color="tab:red", width=1.0, label="copy lag")
+    ax.plot(x, an.confidence, color="tab:blue", lw=0.8, label="confidence")
+    ax.set_ylim(0, max(3.2, float(tok.max()) + 0.2))
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[2]
+    ax.plot(x, an.template_of, drawstyle="steps-mid", color="tab:green")
+    ax.set_yticks(range(-1, len(an.templates)))
+    ax.set_yticklabels(["free", *an.templates])
+    ax.set_xlabel("input frame")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=80)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_report(an: Analysis, out_dir: str | os.PathLike[str], name: str, *, overrides_exist: bool = False) -> (
+    dict[str, Path]
+):
+    """Write ``report.txt``, ``report.json``, ``timeline.png`` and ``overrides.txt`` into ``out_dir``.
+
+    An existing ``overrides.txt`` (a person's edits) is never replaced: the template then goes to
+    ``overrides.template.txt``.
+    """
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {"text": d / "report.txt", "json": d / "report.json", "plot": d / "timeline.png"}
+    _atomic_write(paths["text"], ("\n".join(summary_lines(an, name)) + "\n").encode())
+    _atomic_write(paths["json"], (json.dumps({"input": name, **an.to_dict()}, indent=1) + "\n").encode())
+    plot_timeline(an, paths["plot"], name)
+    ov = d / "overrides.txt"
+    if ov.exists() or overrides_exist:
+        ov = d / "overrides.template.txt"
+    _atomic_write(ov, override_template(an, name).encode())
+    paths["overrides"] = ov
+    return paths

@@ -1,0 +1,464 @@
+"""Learning the repeat template and decoding every frame with a hidden-state model.
+
+Each input frame carries a *token*: 0 when it shows a new film frame, k > 0 when it repeats the frame k places
+before it. A *template* is the periodic token sequence of a transfer (``(0, 1, 0)`` for ``A A B``, ``(0, 0, 2)``
+for ``A B A``, ``(0, 0, 0, 3)`` for ``A B C A``).
+
+1. :func:`evidence` turns the lag distances into log-likelihood ratios "copy vs different film frame" per lag,
+   judged against local levels: the distance copies have near frame n and the distance different frames
+   have near frame n (so dark, grainy or static passages are judged against their own noise floor).
+2. :func:`learn_templates` fits, in overlapping windows, the best template of every period up to
+   ``max_period`` and keeps the distinct winners.
+3. :func:`decode` runs Viterbi over states (template, phase) plus free states (one per token): following the
+   template costs little, leaving it (jitter, lost frames) or switching template or phase (pattern changes,
+   cuts) costs more. Forward-backward gives each decision's posterior probability (its confidence).
+4. :func:`fit` iterates: decisions re-estimate the local copy/different levels, until decisions settle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "HmmParams",
+    "Template",
+    "decode",
+    "evidence",
+    "fit",
+    "learn_templates",
+    "token_scores",
+]
+
+_TINY = 1e-6
+
+
+@dataclass(frozen=True)
+class HmmParams:
+    """Parameters of template learning and decoding (part of the sidecar key).
+
+    :param max_period: longest template period searched, in input frames.
+    :param window: half-width in frames of the windows for local levels and for template learning.
+    :param switch: per-frame probability of a change of template or phase (pattern change, cut).
+    :param deviate: per-frame probability of leaving the template for a free decision (jitter, lost frame).
+    :param stay_free: probability that a free decision is followed by another free decision.
+    :param clip_llr: bound of one lag's log-likelihood ratio (so no single frame is absolute).
+    :param period_penalty: log-likelihood a template must gain per extra position of its period.
+    :param iterations: most re-estimation rounds.
+    :param min_support: learning windows that must choose a template for the decoder to use it.
+    :param min_new: smallest share of new film frames a template may have (0.45 at 24 fps: films of at least
+        about 11 fps; silent films were shot at 12-24).
+    """
+
+    max_period: int = 8
+    window: int = 36
+    switch: float = 0.004
+    deviate: float = 0.001
+    stay_free: float = 0.3
+    clip_llr: float = 4.0
+    period_penalty: float = 2.0
+    iterations: int = 4
+    min_support: int = 3
+    min_new: float = 0.45
+
+
+@dataclass(frozen=True)
+class Template:
+    """A periodic token sequence; ``tokens[j]`` is 0 (new film frame) or k (copy of the frame k before)."""
+
+    tokens: tuple[int, ...]
+    support: float = 1.0  # share of learning windows that chose this template (its prior weight)
+
+    @property
+    def period(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def new_per_period(self) -> int:
+        return sum(1 for t in self.tokens if t == 0)
+
+    def rate(self, fps: float) -> float:
+        """Film frames per second this template carries at ``fps`` input frames per second."""
+        return fps * self.new_per_period / self.period
+
+    def letters(self) -> str:
+        """The template written as letters, e.g. ``AAB``, ``ABA``, ``ABCADD`` (one period of the repeating
+        sequence; a letter seen before repeats that frame)."""
+        p = self.period
+        reps = 1 if p >= 3 else -(-4 // p)  # short periods are shown twice or more: AABB, ABCD
+        film: list[int] = []
+        for i in range((2 + reps) * p):
+            t = self.tokens[i % p]
+            film.append(film[i - t] if t and i - t >= 0 else i)
+        names: dict[int, str] = {}
+        out = []
+        for f in film[2 * p :]:
+            if f not in names:
+                names[f] = chr(ord("A") + len(names) % 26)
+            out.append(names[f])
+        return "".join(out)
+
+
+def canonical(tokens: tuple[int, ...]) -> tuple[int, ...]:
+    """The smallest period and the lexicographically largest rotation (a new frame first when possible)."""
+    p = len(tokens)
+    for q in range(1, p + 1):
+        if p % q == 0 and tokens == tokens[:q] * (p // q):
+            tokens = tokens[:q]
+            break
+    rots = [tokens[i:] + tokens[:i] for i in range(len(tokens))]
+    # prefer rotations whose copies point inside the period (reads naturally: ABA rather than BAB)
+    def key(r: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+        inside = sum(1 for i, t in enumerate(r) if t == 0 or i - t >= 0)
+        return inside, r
+
+    return max(rots, key=key)
+
+
+def parse_letters(text: str) -> tuple[int, ...]:
+    """Tokens of a template written as letters (``AAB`` -> (0, 1, 0), ``ABCA`` -> (0, 0, 0, 3)).
+
+    :raises ValueError: not letters, or a letter that repeats a frame more than 9 places back.
+    """
+    s = text.strip().upper()
+    if not s or not s.isalpha():
+        raise ValueError(f"pattern {text!r} must be letters such as AAB, ABA or ABCA")
+    last: dict[str, int] = {}
+    toks: list[int] = []
+    for i, ch in enumerate(s):
+        if ch in last:
+            lag = i - last[ch]
+            if lag > 9:
+                raise ValueError(f"pattern {text!r}: letter {ch} repeats {lag} frames later (at most 9)")
+            toks.append(lag)
+        else:
+            toks.append(0)
+        last[ch] = i
+    return tuple(toks)
+
+
+# ----------------------------------------------------------------------------------------------- evidence
+def _windowed(values: np.ndarray, where: np.ndarray, n: int, half: int, q: float, hop: int) -> np.ndarray:
+    """Per-frame ``q`` quantile of ``values`` at frame positions ``where`` within +-``half`` (on a hop grid)."""
+    grid = np.arange(0, n + hop, hop)
+    out = np.full(grid.size, np.nan)
+    order = np.argsort(where, kind="stable")
+    w_sorted = where[order]
+    v_sorted = values[order]
+    for gi, c in enumerate(grid):
+        a = np.searchsorted(w_sorted, c - half, "left")
+        b = np.searchsorted(w_sorted, c + half, "right")
+        if b - a >= 4:
+            out[gi] = np.quantile(v_sorted[a:b], q)
+    ok = ~np.isnan(out)
+    if not ok.any():
+        return np.full(n, np.nan)
+    return np.interp(np.arange(n), grid[ok], out[ok])
+
+
+@dataclass
+class Levels:
+    """Local levels of log-distances: copies ``copy`` and different frames ``diff`` (per frame), spreads."""
+
+    copy: np.ndarray
+    diff: np.ndarray
+    sigma_copy: float
+    sigma_diff: np.ndarray
+
+
+def estimate_levels(logm: np.ndarray, tokens: np.ndarray | None, window: int) -> Levels:
+    """Local copy/different levels of the log lag distances (N, L).
+
+    Without decisions, copies are taken as the low tail of all lags pooled; with decisions, from the samples
+    the decisions label as copies and as different frames. The level of different frames is also capped by
+    the median of all lags over a short window: in a static or very dark passage, different film frames are
+    as close as copies, the evidence is weak and the template decides.
+    """
+    n, lags = logm.shape
+    pos = np.repeat(np.arange(n), lags)
+    lagk = np.tile(np.arange(1, lags + 1), n)
+    vals = logm.reshape(-1)
+    ok = np.isfinite(vals)
+    hop = max(1, window // 4)
+    half = window
+    sw = max(4, window // 4)
+    short = _windowed(vals[ok], pos[ok], n, sw, 0.5, 2)
+    short_lo = _windowed(vals[ok], pos[ok], n, sw, 0.05, 2)
+    if tokens is not None:
+        tok = tokens[pos]
+        is_copy = ok & (tok == lagk)
+        is_diff = ok & ((tok == 0) | (lagk < tok))
+    if tokens is None or is_copy.sum() < 4 or is_diff.sum() < 4:
+        copy = _windowed(vals[ok], pos[ok], n, half, 0.06, hop)
+        diff = np.minimum(_windowed(vals[ok], pos[ok], n, half, 0.6, hop), short)
+        sd = np.maximum(diff - copy, 0.2) / 2
+        return Levels(copy, diff, 0.2, sd)
+    copy = _windowed(vals[is_copy], pos[is_copy], n, 2 * half, 0.5, hop)
+    copy = np.maximum(copy, short_lo)  # a passage where even the closest frames differ (flat, noisy)
+    diff = short
+    dlow = _windowed(vals[is_diff], pos[is_diff], n, half, 0.16, hop)
+    dmed = _windowed(vals[is_diff], pos[is_diff], n, half, 0.5, hop)
+    resid = vals[is_copy] - copy[pos[is_copy]]
+    sigma_c = float(np.clip(1.4826 * np.median(np.abs(resid - np.median(resid))), 0.08, 0.25))
+    sd = np.maximum(dmed - dlow, 0.1)
+    return Levels(copy, np.maximum(diff, copy), sigma_c, sd)
+
+
+def evidence(logm: np.ndarray, lv: Levels, clip_llr: float) -> np.ndarray:
+    """Log-likelihood ratio copy/different per frame and lag (N, L): positive means a copy; NaN lags give 0."""
+    c = lv.copy[:, None]
+    d = np.maximum(lv.diff, lv.copy)[:, None]
+    sc = lv.sigma_copy
+    x = np.where(np.isfinite(logm), logm, 0.0)
+    # two classes of equal spread at the copy level and the different level: the ratio is linear in x, zero
+    # half-way, and at most (d - c)^2 / (2 sc^2): where the levels meet (static, dark) the evidence vanishes
+    xcl = np.clip(x, c, d)
+    e = np.clip((d - c) * (c + d - 2.0 * xcl) / (2.0 * sc * sc), -clip_llr, clip_llr)
+    return np.where(np.isfinite(logm), e, 0.0)
+
+
+def token_scores(e: np.ndarray, further: float = 0.1) -> np.ndarray:
+    """Score of every token per frame (N, L+1), relative to "different from all previous frames".
+
+    Token 0: 0. Token k: the copy evidence at lag k (the nearer lags must differ: that is the baseline), plus,
+    for each further lag, the log of a mixture (copy with probability ``further``, else different), since a
+    frame that copies frame n-1 may also equal n-2. Copies of frames before the clip start are impossible.
+    """
+    n, lags = e.shape
+    s = np.zeros((n, lags + 1))
+    pos = np.logaddexp(np.log(further) + e, np.log1p(-further))
+    tail = np.zeros(n)
+    for k in range(lags, 0, -1):
+        s[:, k] = e[:, k - 1] + tail
+        tail = tail + pos[:, k - 1]
+    for k in range(1, lags + 1):
+        s[: min(k, n), k] = -1e9
+    return s
+
+
+# ------------------------------------------------------------------------------------------------ learning
+def _best_template(s: np.ndarray, period: int, offset: int, min_new: float) -> tuple[tuple[int, ...], float]:
+    """Best token per phase of ``period`` for score rows ``s`` starting at frame ``offset``."""
+    lags = s.shape[1] - 1
+    ph = (np.arange(s.shape[0]) + offset) % period
+    acc = np.zeros((period, lags + 1))
+    np.add.at(acc, ph, np.maximum(s, -50.0))
+    acc[:, period:] = -np.inf  # a copy must point inside the period
+    best = acc.argmax(1)
+    need = int(np.ceil(min_new * period - 1e-9))
+    while int((best == 0).sum()) < need:  # turn the copies that lose least into new frames
+        loss = np.where(best == 0, np.inf, acc.max(1) - acc[:, 0])
+        best[int(np.argmin(loss))] = 0
+    score = float(acc[np.arange(period), best].sum())
+    toks = tuple(int(best[(p + offset) % period]) for p in range(period))
+    return toks, score
+
+
+def learn_templates(s: np.ndarray, params: HmmParams) -> list[Template]:
+    """Distinct best templates of overlapping windows of the token scores ``s`` (N, L+1)."""
+    found: dict[tuple[int, ...], int] = {}
+    for win in (2 * params.window, max(12, params.window), max(12, params.window // 2)):
+        hop = max(1, win // 4)
+        _learn_windows(s, params, win, hop, found)
+    if not found:
+        found[(0,)] = 1
+    total = sum(found.values())
+    ranked = sorted(found.items(), key=lambda kv: -kv[1])
+    keep = [(t, c) for t, c in ranked if c >= params.min_support] or ranked[:1]
+    return [Template(t, c / total) for t, c in keep]
+
+
+def _learn_windows(s: np.ndarray, params: HmmParams, win: int, hop: int, found: dict[tuple[int, ...], int]) -> None:
+    n = s.shape[0]
+    for a in range(0, max(1, n - win + hop), hop):
+        b = min(n, a + win)
+        if b - a < 6:
+            continue
+        sw = s[a:b]
+        best: tuple[float, tuple[int, ...]] | None = None
+        for p in range(1, params.max_period + 1):
+            if p > (b - a) // 2:
+                break
+            toks, score = _best_template(sw, p, a, params.min_new)
+            score -= params.period_penalty * p
+            if best is None or score > best[0]:
+                best = (score, toks)
+        if best is not None:
+            t = canonical(best[1])
+            found[t] = found.get(t, 0) + 1
+
+
+# ------------------------------------------------------------------------------------------------ decoding
+@dataclass
+class Decoded:
+    """Per-frame result of decoding."""
+
+    tokens: np.ndarray  # int (N,)
+    confidence: np.ndarray  # float (N,), posterior of the chosen token
+    template: np.ndarray  # int (N,), index of the template followed, -1 for a free decision
+    phase: np.ndarray  # int (N,)
+    posterior: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (N, L+1)
+
+
+def _state_table(templates: list[Template], lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    tok: list[int] = []
+    tpl: list[int] = []
+    ph: list[int] = []
+    nxt: list[int] = []
+    for ti, t in enumerate(templates):
+        base = len(tok)
+        for j, k in enumerate(t.tokens):
+            tok.append(k)
+            tpl.append(ti)
+            ph.append(j)
+            nxt.append(base + (j + 1) % t.period)
+    for k in range(lags + 1):
+        tok.append(k)
+        tpl.append(-1)
+        ph.append(0)
+        nxt.append(-1)
+    return np.array(tok), np.array(tpl), np.array(ph), np.array(nxt)
+
+
+def decode(s: np.ndarray, templates: list[Template], params: HmmParams, forced: dict[int, int] | None = None) -> (
+    Decoded
+):
+    """Viterbi decisions and forward-backward confidences over (template, phase) and free states.
+
+    ``forced`` maps frame -> token that decisions must take (overrides); forced frames get confidence 1.
+    """
+    n, nt = s.shape
+    lags = nt - 1
+    tok, tpl, ph, nxt = _state_table(templates, lags)
+    ns = tok.size
+    is_t = tpl >= 0
+    n_t = int(is_t.sum())
+    n_f = ns - n_t
+    emit = s[:, np.minimum(tok, lags)].copy()
+    emit[:, tok > lags] = -1e9
+    if forced:
+        for f, k in forced.items():
+            if 0 <= f < n:
+                emit[f, tok != k] = -1e9
+    # entering a template state: the template's support shared among its phases
+    wt = np.array([templates[t].support / templates[t].period for t in tpl[is_t]], dtype=np.float64)
+    lw = np.log(np.maximum(wt, 1e-12) / max(wt.sum(), 1e-12)) if n_t else np.zeros(0)
+    l_follow = np.log(1.0 - params.switch - params.deviate)
+    l_switch = np.log(params.switch) + lw
+    l_to_free = np.log(params.deviate / n_f)
+    l_free_free = np.log(params.stay_free / n_f)
+    l_free_back = np.log(1.0 - params.stay_free) + lw
+    t_idx = np.where(is_t)[0]
+    f_idx = np.where(~is_t)[0]
+    pred = np.full(ns, -1)
+    pred[nxt[t_idx]] = t_idx  # the template predecessor of every template state
+
+    # ---- Viterbi (max-product) with back-pointers
+    delta = np.full(ns, -np.inf)
+    delta[t_idx] = lw + emit[0, t_idx]
+    delta[f_idx] = np.log(params.deviate / n_f) + emit[0, f_idx]
+    back = np.zeros((n, ns), dtype=np.int32)
+    for i in range(1, n):
+        bt = int(t_idx[np.argmax(delta[t_idx])]) if n_t else 0
+        bf = int(f_idx[np.argmax(delta[f_idx])])
+        new = np.full(ns, -np.inf)
+        if n_t:
+            follow = delta[pred[t_idx]] + l_follow
+            sw = delta[bt] + l_switch
+            fb = delta[bf] + l_free_back
+            cand = np.stack([follow, sw, fb])
+            arg = cand.argmax(0)
+            new[t_idx] = cand.max(0)
+            back[i, t_idx] = np.where(arg == 0, pred[t_idx], np.where(arg == 1, bt, bf))
+        tf = delta[bt] + l_to_free if n_t else -np.inf
+        ff = delta[bf] + l_free_free
+        new[f_idx] = max(tf, ff)
+        back[i, f_idx] = bt if tf > ff else bf
+        delta = new + emit[i]
+    path = np.empty(n, dtype=np.int64)
+    path[-1] = int(np.argmax(delta))
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+
+    # ---- forward-backward (sum-product, log domain) for confidences
+    def lse(v: np.ndarray) -> float:
+        m = float(np.max(v))
+        return m + float(np.log(np.sum(np.exp(v - m)))) if np.isfinite(m) else -np.inf
+
+    alpha = np.empty((n, ns))
+    a = np.full(ns, -np.inf)
+    a[t_idx] = lw
+    a[f_idx] = np.log(params.deviate / n_f)
+    alpha[0] = a + emit[0]
+    for i in range(1, n):
+        prev = alpha[i - 1]
+        st = lse(prev[t_idx]) if n_t else -np.inf
+        sf = lse(prev[f_idx])
+        new = np.empty(ns)
+        if n_t:
+            new[t_idx] = np.logaddexp(prev[pred[t_idx]] + l_follow,
+                                      np.logaddexp(st + l_switch, sf + l_free_back))
+        new[f_idx] = np.logaddexp(st + l_to_free, sf + l_free_free)
+        new += emit[i]
+        alpha[i] = new - lse(new)
+    beta = np.zeros((n, ns))
+    succ = nxt  # template successor
+    for i in range(n - 2, -1, -1):
+        nb = beta[i + 1] + emit[i + 1]
+        st_sw = lse(nb[t_idx] + l_switch) if n_t else -np.inf
+        st_fb = lse(nb[t_idx] + l_free_back) if n_t else -np.inf
+        sf = lse(nb[f_idx])
+        new = np.empty(ns)
+        if n_t:
+            new[t_idx] = np.logaddexp(nb[succ[t_idx]] + l_follow, np.logaddexp(st_sw, sf + l_to_free))
+        new[f_idx] = np.logaddexp(st_fb, sf + l_free_free)
+        beta[i] = new - lse(new)
+    post_s = alpha + beta
+    post_s -= post_s.max(1, keepdims=True)
+    p = np.exp(post_s)
+    p /= p.sum(1, keepdims=True)
+    post = np.zeros((n, lags + 1))
+    for k in range(lags + 1):
+        post[:, k] = p[:, tok == k].sum(1)
+    tokens = tok[path]
+    conf = post[np.arange(n), tokens]
+    if forced:
+        for f in forced:
+            if 0 <= f < n:
+                conf[f] = 1.0
+    return Decoded(tokens=tokens, confidence=np.clip(conf, 0.0, 1.0), template=tpl[path], phase=ph[path],
+                   posterior=post)
+
+
+@dataclass
+class Fit:
+    """The result of :func:`fit`."""
+
+    decoded: Decoded
+    templates: list[Template]
+    evidence: np.ndarray
+    iterations: int
+
+
+def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None) -> Fit:
+    """Learn templates and decode, re-estimating levels from the decisions until they settle.
+
+    :param m: lag distances (N, L) from :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
+    """
+    logm = np.log(np.maximum(m, _TINY))
+    logm[~np.isfinite(m)] = np.nan
+    tokens: np.ndarray | None = None
+    result: Fit | None = None
+    for it in range(1, params.iterations + 1):
+        lv = estimate_levels(logm, tokens, params.window)
+        e = evidence(logm, lv, params.clip_llr)
+        s = token_scores(e)
+        templates = learn_templates(s, params)
+        dec = decode(s, templates, params, forced)
+        result = Fit(dec, templates, e, it)
+        if tokens is not None and np.array_equal(tokens, dec.tokens):
+            break
+        tokens = dec.tokens
+    assert result is not None
+    return result
