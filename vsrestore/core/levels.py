@@ -32,9 +32,19 @@ def robust_levels(
 
 
 def apply_levels(
-    plane: np.ndarray, black: float, white: float, *, out_black: float = 0.0, out_white: float = 1.0
+    plane: np.ndarray,
+    black: float | np.ndarray,
+    white: float | np.ndarray,
+    *,
+    out_black: float = 0.0,
+    out_white: float = 1.0,
 ) -> np.ndarray:
-    """Map ``black`` -> ``out_black`` and ``white`` -> ``out_white`` linearly, clipped, as float32."""
-    scale = (out_white - out_black) / max(white - black, 1e-6)
-    out = (np.asarray(plane, dtype=np.float32) - black) * np.float32(scale) + np.float32(out_black)
-    return np.clip(out, min(out_black, out_white), max(out_black, out_white))
+    """Map ``black`` -> ``out_black`` and ``white`` -> ``out_white`` linearly, clipped, as float32.
+
+    ``black`` and ``white`` may be arrays that broadcast against ``plane`` (e.g. per-column levels of shape
+    (W,) for flicker that tilts across the frame).
+    """
+    b = np.asarray(black, dtype=np.float32)
+    scale = np.float32(out_white - out_black) / np.maximum(np.asarray(white, dtype=np.float32) - b, 1e-6)
+    out = (np.asarray(plane, dtype=np.float32) - b) * scale + np.float32(out_black)
+    return np.clip(out, min(out_black, out_white), max(out_black, out_white)).astype(np.float32, copy=False)
