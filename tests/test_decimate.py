@@ -327,3 +327,17 @@ def test_cleanest_avoids_the_dusty_copy(held_case: TransferCase) -> None:
             for f in out.frames(close=True)}
     picked_clean = sum(1 for i in firsts if srcs.get(i, i) != i)
     assert picked_clean >= 0.9 * len(firsts)
+
+
+def test_output_time_stays_in_sync_with_the_transfer(source: np.ndarray) -> None:
+    """Lost frames and pattern changes never make the output's clock drift from the transfer's (its sound)."""
+    segs = [Segment("held", 60, lost=(12, 30)), Segment("alternate2", 30, cut=True), Segment("lag3", 50)]
+    case = _case(source, segs, seed=5)
+    an = analyze(case.clip(), sidecar=False, progress=False)
+    clock_in, clock_out = Fraction(0), Fraction(0)
+    for i, (k, d) in enumerate(zip(an.kept, an.durations, strict=True)):
+        clock_in = Fraction(k, 24)  # when the transfer first shows output frame i
+        # within a run the film's own showings jitter around even spacing by up to a template period (<= 8)
+        assert abs(clock_out - clock_in) <= Fraction(8, 24), f"output frame {i} is off by {clock_out - clock_in}s"
+        clock_out += d
+    assert abs(clock_out - Fraction(an.num_frames, 24)) <= Fraction(4, 24)

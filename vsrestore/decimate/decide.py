@@ -161,23 +161,43 @@ def _smooth_runs(tpl: np.ndarray, min_run: int) -> np.ndarray:
 def _rates(tokens: list[int], template_of: list[int], templates: list[Template], fps: Fraction) -> (
     tuple[Fraction, bool, list[Fraction]]
 ):
-    """The film rate, whether it varies, and the duration of each output frame."""
+    """The film rate, whether it varies, and the duration of each output frame.
+
+    Within a run of one template, film frames last one period of the template's rate (smooth motion), as long
+    as that keeps the output's clock within half a template period (at least one input frame) of the
+    transfer's; where it would not (lost frames, free decisions, a run whose rate differs from its
+    template's), the run's frames share the run's input time equally, so the output ends in sync again. The
+    output therefore never drifts from the transfer's timing (and its sound) by more than half a period of
+    the template in force (2 input frames for ``ABAB``), however long the film.
+    """
     n = len(tokens)
     tpl = _smooth_runs(np.asarray(template_of), MIN_RUN)
-    kept = [i for i, t in enumerate(tokens) if t == 0]
-    if not kept:
+    new = np.asarray(tokens) == 0
+    kept_count = int(new.sum())
+    if kept_count == 0:
         return fps, False, []
-    if (tpl < 0).all():
-        rates = [fps * Fraction(len(kept), n)] * n
-    else:
-        tr = [fps * Fraction(t.new_per_period, t.period) for t in templates]
-        rates = [tr[int(t)] for t in tpl]
-    used = {rates[i] for i in kept}
-    if len(used) == 1:
-        r = next(iter(used))
-        return r, False, [1 / r] * len(kept)
-    avg = (fps * Fraction(len(kept), n)).limit_denominator(1001)
-    return avg, True, [1 / rates[i] for i in kept]
+    frame = 1 / fps
+    tr = [fps * Fraction(t.new_per_period, t.period) for t in templates]
+    starts = np.r_[0, np.where(np.diff(tpl) != 0)[0] + 1]
+    ends = np.r_[starts[1:], n]
+    durations: list[Fraction] = []
+    t_in = t_out = Fraction(0)
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        k = int(new[a:b].sum())
+        t_in += (b - a) * frame
+        if k == 0:
+            continue
+        t = int(tpl[a])
+        d_tpl = 1 / tr[t] if t >= 0 else None
+        slack = frame * max(1, (templates[t].period + 1) // 2) if t >= 0 else frame
+        in_sync = d_tpl is not None and abs(t_out + k * d_tpl - t_in) <= slack
+        d = d_tpl if in_sync and d_tpl is not None else (t_in - t_out) / k
+        durations += [d] * k
+        t_out += k * d
+    if len(set(durations)) == 1:
+        return 1 / durations[0], False, durations
+    avg = (fps * Fraction(kept_count, n)).limit_denominator(1001)
+    return avg, True, durations
 
 
 def analyze(
