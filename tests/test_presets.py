@@ -72,7 +72,7 @@ def test_smooth_only_rate(tmp_path: Path) -> None:
 
 def test_bad_preset_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["render", str(PRESET_DIR / "smooth_only.vpy"), "-o", str(tmp_path / "x.mkv"), "-a", "fps=fast"])
-    assert rc == 1 and "fps='fast' is not a frame rate" in capsys.readouterr().err
+    assert rc == 1 and "fps='fast' is not a rate" in capsys.readouterr().err
     assert not (tmp_path / "x.mkv").exists()
 
 
@@ -98,7 +98,7 @@ def test_restore_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["restore", str(SAMPLE), "-o", out, "--preset", "nonesuch"]) == 1
     assert "silent_film" in capsys.readouterr().err
     assert main(["restore", str(SAMPLE), "-o", out, "--fps", "x/y"]) == 1
-    assert "not a frame rate" in capsys.readouterr().err
+    assert "is not a rate" in capsys.readouterr().err
     assert main(["restore", str(SAMPLE), "-o", out, "--overrides", str(tmp_path / "none.txt")]) == 1
     assert "override file" in capsys.readouterr().err
 

@@ -78,14 +78,10 @@ class ScriptArgs:
             raise ValueError(f"-a {name}={v!r} is not a number") from None
 
     def fraction(self, name: str, default: str) -> Fraction:
-        v = self.raw(name) or default
-        try:
-            f = Fraction(v)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"-a {name}={v!r} is not a frame rate (e.g. 24, 25, 30000/1001)") from None
-        if f <= 0:
-            raise ValueError(f"-a {name}={v!r} must be positive")
-        return f
+        """A frame rate: ``24``, ``25``, ``30000/1001`` or ``23.976`` (read as 24000/1001)."""
+        from .interpolate.timing import parse_rate
+
+        return parse_rate(self.raw(name) or default, name=f"-a {name}", func="preset")
 
 
 def set_stage_outputs(final: vs.VideoNode, stages: Mapping[str, vs.VideoNode]) -> None:

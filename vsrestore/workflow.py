@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .core.files import atomic_write
 from .core.source import load_source
 from .decimate import analyze
 from .decimate.report import summary_lines
+from .interpolate.timing import parse_rate
 from .presets import preset_path
 from .render import EncodeSettings, RenderResult, render
 from .render.chunked import render_chunked
@@ -69,17 +70,6 @@ def report_paths(output: Path) -> tuple[Path, Path]:
     return output.with_name(output.stem + ".report.txt"), output.with_name(output.stem + ".report.json")
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def restore(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -122,13 +112,7 @@ def restore(
         raise ValueError(f"override file {str(overrides)!r} does not exist")
     args: dict[str, str] = {"input": str(src_p.resolve())}
     if fps is not None:
-        try:
-            rate = Fraction(fps)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"fps={fps!r} is not a frame rate; use e.g. 24, 25 or 30000/1001") from None
-        if rate <= 0:
-            raise ValueError(f"fps={fps!r} must be positive")
-        args["fps"] = str(rate)
+        args["fps"] = str(parse_rate(fps, name="fps", func="vsrestore restore"))
     if color is not None:
         args["color"] = "1" if color else "0"
     if overrides is not None:
@@ -158,6 +142,6 @@ def restore(
     report.output_frames = res.frames
     report.output_size = f"{res.info.width}x{res.info.height}"
     report.output_fps = f"{res.info.fps}"
-    _atomic_text(txt_p, report.text())
-    _atomic_text(json_p, json.dumps(report.as_json(), indent=1) + "\n")
+    atomic_write(txt_p, report.text())
+    atomic_write(json_p, json.dumps(report.as_json(), indent=1) + "\n")
     return report

@@ -9,21 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vsrestore.core.files import atomic_write
 from vsrestore.decimate.decide import Analysis
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
 __all__ = ["write_report"]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def summary_lines(an: Analysis, name: str) -> list[str]:
@@ -121,12 +111,12 @@ def write_report(an: Analysis, out_dir: str | os.PathLike[str], name: str, *, ov
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     paths = {"text": d / "report.txt", "json": d / "report.json", "plot": d / "timeline.png"}
-    _atomic_write(paths["text"], ("\n".join(summary_lines(an, name)) + "\n").encode())
-    _atomic_write(paths["json"], (json.dumps({"input": name, **an.to_dict()}, indent=1) + "\n").encode())
+    atomic_write(paths["text"], ("\n".join(summary_lines(an, name)) + "\n").encode())
+    atomic_write(paths["json"], (json.dumps({"input": name, **an.to_dict()}, indent=1) + "\n").encode())
     plot_timeline(an, paths["plot"], name)
     ov = d / "overrides.txt"
     if ov.exists() or overrides_exist:
         ov = d / "overrides.template.txt"
-    _atomic_write(ov, override_template(an, name).encode())
+    atomic_write(ov, override_template(an, name).encode())
     paths["overrides"] = ov
     return paths

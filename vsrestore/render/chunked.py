@@ -18,13 +18,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..core.files import atomic_write, check_output, partial_name
 from ..core.progress import Progress
 from .encode import EncodeSettings
 from .render import RenderError, RenderResult, render
@@ -74,13 +74,6 @@ def _fingerprint(script: Path, args: dict[str, str], settings: EncodeSettings, i
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
-def _write_json_atomic(path: Path, data: object) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1)
-    os.replace(tmp, path)
-
-
 def render_chunked(
     script: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -111,10 +104,7 @@ def render_chunked(
     args = dict(args or {})
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be at least 1")
-    if out_p.exists() and not overwrite:
-        raise FileExistsError(f"output {str(out_p)!r} exists; choose another name or pass --overwrite / -y")
-    if not out_p.parent.is_dir():
-        raise ValueError(f"output folder {str(out_p.parent)!r} does not exist")
+    check_output(out_p, overwrite)
     info = probe_script(script_p, args, output_index)
     first = 0 if start is None else start
     last = info.frames - 1 if end is None else end
@@ -130,7 +120,7 @@ def render_chunked(
     if old.get("key") != key:  # a different plan: nothing in the folder can be reused
         for f in parts.glob("segment-*"):
             f.unlink()
-    _write_json_atomic(manifest, {"key": key, "script": str(script_p), "args": args, "ranges": plan.ranges})
+    atomic_write(manifest, json.dumps({"key": key, "script": str(script_p), "args": args, "ranges": plan.ranges}))
 
     suffix = out_p.suffix
     seg_paths = [parts / f"segment-{i:05d}{suffix}" for i in range(len(plan.ranges))]
@@ -184,7 +174,7 @@ def render_chunked(
 def _join(seg_paths: list[Path], out_p: Path, settings: EncodeSettings, overwrite: bool, ffmpeg: str | None) -> None:
     listing = seg_paths[0].parent / "concat.txt"
     listing.write_text("".join(f"file '{p.resolve()}'\n" for p in seg_paths))
-    tmp = out_p.with_name(f".{out_p.stem}.partial-{os.getpid()}{out_p.suffix}")
+    tmp = partial_name(out_p)
     cmd = [find_ffmpeg(ffmpeg), "-v", "error", "-nostdin", "-f", "concat", "-safe", "0", "-i", str(listing)]
     if settings.audio is not None:
         cmd += ["-i", str(settings.audio), "-map", "0:v:0", "-map", "1:a:0?", "-shortest"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ..core.files import check_output, partial_name
 from ..core.progress import Progress
 from .encode import EncodeSettings
 from .tools import ScriptInfo, _vspipe_error, find_ffmpeg, find_vspipe, probe_script, script_args
@@ -43,10 +44,6 @@ class RenderResult:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def _temp_name(output: Path) -> Path:
-    return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
 
 
 def _pump_progress(
@@ -107,10 +104,7 @@ def render(
     """
     script_p, out_p = Path(script), Path(output)
     settings = settings or EncodeSettings()
-    if out_p.exists() and not overwrite:
-        raise FileExistsError(f"output {str(out_p)!r} exists; choose another name or pass --overwrite / -y")
-    if not out_p.parent.is_dir():
-        raise ValueError(f"output folder {str(out_p.parent)!r} does not exist")
+    check_output(out_p, overwrite)
     info = info or probe_script(script_p, args, output_index)
     first = 0 if start is None else start
     last = info.frames - 1 if end is None else end
@@ -118,7 +112,7 @@ def render(
         raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
     total = last - first + 1
     extra_in = ["-i", str(settings.audio)] if settings.audio else []
-    tmp = _temp_name(out_p)
+    tmp = partial_name(out_p)
     vspipe_cmd = [find_vspipe(), "-c", "y4m", "-p", "-o", str(output_index), *script_args(args)]
     vspipe_cmd += ["-s", str(first), "-e", str(last), str(script_p), "-"]
     ffmpeg_cmd = [find_ffmpeg(ffmpeg), "-hide_banner", "-loglevel", "error", "-f", "yuv4mpegpipe", "-i", "pipe:0"]
