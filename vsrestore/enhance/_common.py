@@ -76,3 +76,17 @@ def back_to(clip: vs.VideoNode, fmt: vs.VideoFormat) -> vs.VideoNode:
 def luma_peak(fmt: vs.VideoFormat) -> float:
     """The sample value of full white (1.0 for float)."""
     return 1.0 if fmt.sample_type == vs.FLOAT else float((1 << fmt.bits_per_sample) - 1)
+
+
+def small_gray(clip: vs.VideoNode, width: int, height: int) -> vs.VideoNode:
+    """The clip's brightness (luma, or the mean of R, G, B) as GRAYS at ``width`` x ``height``; zimg widens
+    the bilinear kernel when shrinking, so this is an area-like reduction."""
+    core = vs.core
+    fmt = clip.format
+    assert fmt is not None
+    if fmt.color_family == vs.RGB:
+        rgbs = core.resize.Point(clip, format=vs.RGBS)
+        gray = core.std.Expr([core.std.ShufflePlanes(rgbs, p, vs.GRAY) for p in range(3)], "x y z + + 3 /")
+    else:
+        gray = core.std.ShufflePlanes(clip, 0, vs.GRAY)
+    return core.resize.Bilinear(gray, width, height, format=vs.GRAYS)

@@ -20,7 +20,7 @@ import vapoursynth as vs
 
 from ..core.bridge import shifted
 from ..core.planes import frame_to_array, plane_view
-from ._common import check_input, check_int, check_range
+from ._common import check_input, check_int, check_range, small_gray
 
 __all__ = ["deflicker"]
 
@@ -28,15 +28,7 @@ core = vs.core
 
 
 def _grid_clip(clip: vs.VideoNode, cols: int, rows: int) -> vs.VideoNode:
-    fmt = clip.format
-    assert fmt is not None
-    if fmt.color_family == vs.RGB:
-        rgbs = core.resize.Point(clip, format=vs.RGBS)
-        gray = core.std.Expr([core.std.ShufflePlanes(rgbs, p, vs.GRAY) for p in range(3)], "x y z + + 3 /")
-    else:
-        gray = core.std.ShufflePlanes(clip, 0, vs.GRAY)
-    # area-like reduction: zimg widens the bilinear kernel when shrinking
-    return core.resize.Bilinear(gray, cols, rows, format=vs.GRAYS)
+    return small_gray(clip, cols, rows)
 
 
 def _fit(cur: np.ndarray, ref: np.ndarray, xs: np.ndarray, ys: np.ndarray, iters: int = 4) -> np.ndarray:

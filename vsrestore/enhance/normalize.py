@@ -19,7 +19,7 @@ import vapoursynth as vs
 from ..core.bridge import shifted
 from ..core.levels import apply_levels, robust_levels
 from ..core.planes import frame_to_array, plane_view
-from ._common import check_input, check_int, check_range
+from ._common import check_input, check_int, check_range, small_gray
 
 __all__ = ["measure_levels", "normalize", "tone_curve"]
 
@@ -34,12 +34,7 @@ def _luma_small(clip: vs.VideoNode, width: int) -> vs.VideoNode:
     assert fmt is not None
     w = min(width, clip.width)
     h = max(8, round(clip.height * w / clip.width))
-    if fmt.color_family == vs.RGB:
-        rgbs = core.resize.Point(clip, format=vs.RGBS)
-        gray = core.std.Expr([core.std.ShufflePlanes(rgbs, p, vs.GRAY) for p in range(3)], "x y z + + 3 /")
-    else:
-        gray = core.std.ShufflePlanes(clip, 0, vs.GRAY)
-    return core.resize.Bilinear(gray, w, h, format=vs.GRAYS)
+    return small_gray(clip, w, h)
 
 
 def measure_levels(clip: vs.VideoNode, low: float = 0.5, high: float = 99.5, width: int = 320) -> vs.VideoNode:
