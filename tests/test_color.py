@@ -71,7 +71,9 @@ def test_chroma_not_flat_and_not_one_tint(bikes: vs.VideoNode) -> None:
     # more than one hue family: warm (red/yellow: Cr > 0 > Cb) and cool or green (Cb > Cr, or both < 0)
     warm = ((v > 2) & (u < 0)).mean()
     cool_or_green = (((u > 2) & (u > v)) | ((u < -2) & (v < -2))).mean()
-    assert warm > 0.2 and cool_or_green > 0.02, (warm, cool_or_green)
+    # (the truth of this frame: 29 % warm, 1 % cool; the PSNR-oriented default leaves more of it near grey, so
+    # each family is asked for on a sizeable share, not a majority; a sepia wash has no cool pixels)
+    assert warm > 0.1 and cool_or_green > 0.05, (warm, cool_or_green)
 
 
 def test_stabilize_reduces_flicker(clip: vs.VideoNode) -> None:
@@ -173,3 +175,25 @@ def test_bad_parameters(clip: vs.VideoNode) -> None:
         colorize(clip, reference={999: clip})
     with pytest.raises(vs.Error, match="must be a VapourSynth video clip"):
         colorize("clip.mkv")  # type: ignore[arg-type]
+
+
+def test_default_arch_without_regression_head_loads(clip: vs.VideoNode, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Checkpoints of the default architecture without the regression head (older releases) still load, and
+    decode through the bin distribution; with the head, ``reg_mix`` = 1 outputs the head's chroma."""
+    from vsrestore.color.models.tiny import TinyColorNet
+
+    torch.manual_seed(0)
+    old = TinyColorNet(regression=False).eval()
+    assert not any(k.startswith("reg") for k in old.state_dict())
+    path = tmp_path / "old_tiny.pth"
+    torch.save(old.state_dict(), path)
+    res = colorize(_gray(clip), str(path), out=ColorOut.YUV444, stabilize=False)
+    assert res.get_frame(0).format.id == vs.YUV444P8
+    new = TinyColorNet().eval()
+    with torch.no_grad():
+        new.reg.bias.copy_(torch.tensor([0.1, -0.2]))  # type: ignore[union-attr]
+    y = torch.rand(1, 1, 32, 48)
+    with torch.inference_mode():
+        out = new(y)
+    assert torch.allclose(out[:, 0], torch.full_like(out[:, 0], 0.1))
+    assert torch.allclose(out[:, 1], torch.full_like(out[:, 1], -0.2))

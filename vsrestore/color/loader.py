@@ -54,7 +54,7 @@ def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None
         )
     try:
         if arch == ColorArch.DEFAULT:
-            net = TinyColorNet(tiny_widths(sd), bins=sd["bin_centers"].float())
+            net = TinyColorNet(tiny_widths(sd), bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
             net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
             return LoadedColorizer(net, arch, size, TinyColorNet.multiple, False, str(path))
         kind = DeOldifyKind.WIDE if arch == ColorArch.DEOLDIFY_WIDE else DeOldifyKind.DEEP

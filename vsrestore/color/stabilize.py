@@ -15,9 +15,20 @@ import vapoursynth as vs
 from ..core.bridge import shifted
 from ..core.planes import plane_view
 
-__all__ = ["MotionSettings", "box_mean", "compensate_pairs", "match_weight", "stabilize_chroma"]
+__all__ = [
+    "STAB_PASSES",
+    "STAB_SIGMA",
+    "MotionSettings",
+    "box_mean",
+    "compensate_pairs",
+    "match_weight",
+    "stabilize_chroma",
+]
 
 core = vs.core
+
+STAB_PASSES = 3  # passes colorize() runs (each smooths the previous one's output)
+STAB_SIGMA = 0.05  # default luma mismatch scale of the neighbour weights (0..1 units, local RMS)
 
 
 class MotionSettings:
@@ -39,12 +50,17 @@ def to_ps(clip: vs.VideoNode) -> vs.VideoNode:
     return core.resize.Point(clip, format=vs.YUV444PS, range_in_s="full")
 
 
-def compensate_pairs(c16: vs.VideoNode, delta: int, isb: bool) -> tuple[vs.VideoNode, vs.VideoNode]:
+def compensate_pairs(
+    c16: vs.VideoNode, delta: int, isb: bool, sup: vs.VideoNode | None = None
+) -> tuple[vs.VideoNode, vs.VideoNode]:
     """(compensated clip, clip with mvtools' scene-change props) for the frame ``delta`` ahead (isb: mvtools'
     backward search, from the following frame) or ``delta`` back (forward search; its scene-change test sets
-    ``_SceneChangePrev`` on frame n for a cut between n-1 and n)."""
+    ``_SceneChangePrev`` on frame n for a cut between n-1 and n). ``sup``: mvtools' Super clip of ``c16``, shared
+    by all the pairs of one pass (made here when None); one per pair would cache a padded copy of every frame
+    per pair."""
     ms = MotionSettings
-    sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
+    if sup is None:
+        sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
     vec = core.mv.Analyse(
         sup, isb=isb, delta=delta, blksize=ms.blksize, overlap=ms.overlap, chroma=False, truemotion=True
     )
@@ -70,7 +86,7 @@ def match_weight(y: np.ndarray, yc: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-d2 / (2.0 * sigma * sigma)).astype(np.float32)
 
 
-def stabilize_chroma(small: vs.VideoNode, radius: int = 2, sigma: float = 0.03) -> vs.VideoNode:
+def stabilize_chroma(small: vs.VideoNode, radius: int = 2, sigma: float = STAB_SIGMA) -> vs.VideoNode:
     """Stabilise the U/V planes of a YUV444PS clip (Y: luma 0..1) over time; Y is unchanged.
 
     :param radius: neighbours on each side (frames).
@@ -81,12 +97,13 @@ def stabilize_chroma(small: vs.VideoNode, radius: int = 2, sigma: float = 0.03) 
     if radius < 1:
         raise vs.Error(f"vsrestore.colorize: stabilize radius={radius} must be at least 1")
     c16 = to_p16(small)
+    sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
     comps: list[vs.VideoNode] = []
     offsets: list[int] = []
     scd_prev = None
     for k in range(1, radius + 1):
         for isb in (True, False):
-            comp, scd = compensate_pairs(c16, k, isb)
+            comp, scd = compensate_pairs(c16, k, isb, sup)
             comps.append(to_ps(comp))
             offsets.append(k if isb else -k)
             if k == 1 and not isb:

@@ -8,6 +8,10 @@ regression loss gives. Rebalancing makes the net learn ``w_q * p(q | x)`` (w_q: 
 ``bin_bias`` = ``-log w_q`` undoes that at decoding, so the decoded colour is the mean of the calibrated
 posterior (set by ``scripts/train_colorizer.py``). Bins, bias and temperature are buffers: they travel in the
 state dict.
+
+Checkpoints with a regression head (``reg.*``, the current default) output ``reg_mix`` x the head's chroma,
+trained with a squared error (the PSNR-optimal estimate: unsure pixels go neutral instead of a confident wrong
+hue), + (1 - ``reg_mix``) x the decoded bin distribution; ``reg_mix`` is a buffer chosen on validation photos.
 """
 
 from __future__ import annotations
@@ -43,8 +47,14 @@ class TinyColorNet(nn.Module):
     bin_centers: torch.Tensor
     temperature: torch.Tensor
     bin_bias: torch.Tensor
+    reg_mix: torch.Tensor
 
-    def __init__(self, widths: tuple[int, int, int, int] = (16, 32, 64, 128), bins: torch.Tensor | None = None):
+    def __init__(
+        self,
+        widths: tuple[int, int, int, int] = (16, 32, 64, 128),
+        bins: torch.Tensor | None = None,
+        regression: bool = True,
+    ):
         super().__init__()
         c0, c1, c2, c3 = widths
         centers = chroma_bins() if bins is None else bins
@@ -61,9 +71,15 @@ class TinyColorNet(nn.Module):
         self.dec2 = nn.Sequential(_block(c3 + c2, c2), _block(c2, c2))
         self.dec1 = nn.Sequential(_block(c2 + c1, c1), _block(c1, c1))
         self.head = nn.Conv2d(c1, centers.shape[0], 1)
+        # regression head: (Cb, Cr) trained with a squared error, so where the net is unsure it goes neutral
+        self.reg = nn.Conv2d(c1, 2, 1) if regression else None
+        if self.reg is not None:
+            for prm in self.reg.parameters():
+                nn.init.zeros_(prm)  # starts neutral (flat grey)
+            self.register_buffer("reg_mix", torch.tensor(1.0))
 
-    def logits(self, y: torch.Tensor) -> torch.Tensor:
-        """Bin logits (N, Q, H/2, W/2) for luma (N, 1, H, W) with H, W multiples of 8."""
+    def features(self, y: torch.Tensor) -> torch.Tensor:
+        """Decoder features (N, c1, H/2, W/2) for luma (N, 1, H, W) with H, W multiples of 8."""
         x = (y - 0.5) * 2.0
         e0 = self.enc0(x)
         e1 = self.enc1(e0)
@@ -72,8 +88,28 @@ class TinyColorNet(nn.Module):
         g = self.glob(e3.mean((2, 3)))[:, :, None, None]
         e3 = e3 + g
         d2 = self.dec2(torch.cat([F.interpolate(e3, size=e2.shape[-2:], mode="bilinear", align_corners=False), e2], 1))
-        d1 = self.dec1(torch.cat([F.interpolate(d2, size=e1.shape[-2:], mode="bilinear", align_corners=False), e1], 1))
-        return self.head(d1)
+        up = F.interpolate(d2, size=e1.shape[-2:], mode="bilinear", align_corners=False)
+        return self.dec1(torch.cat([up, e1], 1))
+
+    def logits(self, y: torch.Tensor) -> torch.Tensor:
+        """Bin logits (N, Q, H/2, W/2) for luma (N, 1, H, W) with H, W multiples of 8."""
+        return self.head(self.features(y))
+
+    def heads(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(bin logits (N, Q, H/2, W/2), regressed chroma (N, 2, H/2, W/2) or None without that head)."""
+        d1 = self.features(y)
+        return self.head(d1), (self.reg(d1) if self.reg is not None else None)
+
+    def predict(self, y: torch.Tensor) -> torch.Tensor:
+        """Chroma (N, 2, H/2, W/2) for luma with H, W multiples of 8: ``reg_mix`` x the regressed chroma +
+        (1 - ``reg_mix``) x the decoded bin distribution (only the latter for a net without a regression head)."""
+        logits, reg = self.heads(y)
+        if reg is None:
+            return self.decode(logits)
+        mix = float(self.reg_mix)
+        if mix >= 1.0:
+            return reg
+        return mix * reg + (1.0 - mix) * self.decode(logits)
 
     def decode(self, logits: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         """Annealed mean (N, 2, h, w) of the bin distribution (temperature None = the stored one)."""
@@ -87,6 +123,6 @@ class TinyColorNet(nn.Module):
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m
         x = F.pad(y, (0, pw, 0, ph), mode="replicate") if ph or pw else y
-        c = self.decode(self.logits(x))
+        c = self.predict(x)
         c = F.interpolate(c, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return c[..., :h, :w]
