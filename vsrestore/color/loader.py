@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from ..core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
@@ -55,6 +56,7 @@ def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None
     try:
         if arch == ColorArch.DEFAULT:
             net = TinyColorNet(tiny_widths(sd), bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
+            sd = {"chroma_gain": torch.tensor(1.0), "multiscale": torch.tensor(0.0), **sd}  # older checkpoints
             net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
             return LoadedColorizer(net, arch, size, TinyColorNet.multiple, False, str(path))
         kind = DeOldifyKind.WIDE if arch == ColorArch.DEOLDIFY_WIDE else DeOldifyKind.DEEP

@@ -12,6 +12,9 @@ state dict.
 Checkpoints with a regression head (``reg.*``, the current default) output ``reg_mix`` x the head's chroma,
 trained with a squared error (the PSNR-optimal estimate: unsure pixels go neutral instead of a confident wrong
 hue), + (1 - ``reg_mix``) x the decoded bin distribution; ``reg_mix`` is a buffer chosen on validation photos.
+The result is scaled by the buffer ``chroma_gain``; with the buffer ``multiscale`` set, :meth:`forward` averages
+passes at 0.75, 1 and 1.25 x the working size (both chosen on the same held-out data; 1 and 0 in checkpoints
+made before they existed).
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class TinyColorNet(nn.Module):
     temperature: torch.Tensor
     bin_bias: torch.Tensor
     reg_mix: torch.Tensor
+    chroma_gain: torch.Tensor
+    multiscale: torch.Tensor
+    scales = (0.75, 1.0, 1.25)  # working-size factors averaged when ``multiscale`` is set
 
     def __init__(
         self,
@@ -61,6 +67,11 @@ class TinyColorNet(nn.Module):
         self.register_buffer("bin_centers", centers.clone())
         self.register_buffer("temperature", torch.tensor(0.5))
         self.register_buffer("bin_bias", torch.zeros(centers.shape[0]))
+        # global scale of the output chroma, chosen on held-out footage by the training script (1 = none)
+        self.register_buffer("chroma_gain", torch.tensor(1.0))
+        # 1: average the predictions at ``scales`` x the working size (where they disagree the average goes
+        # neutral, which is where a single pass would paint a confident wrong hue); chosen like the gain
+        self.register_buffer("multiscale", torch.tensor(0.0))
         self.enc0 = nn.Sequential(_block(1, c0), _block(c0, c0))
         self.enc1 = nn.Sequential(_block(c0, c1, 2), _block(c1, c1))
         self.enc2 = nn.Sequential(_block(c1, c2, 2), _block(c2, c2))
@@ -104,12 +115,13 @@ class TinyColorNet(nn.Module):
         """Chroma (N, 2, H/2, W/2) for luma with H, W multiples of 8: ``reg_mix`` x the regressed chroma +
         (1 - ``reg_mix``) x the decoded bin distribution (only the latter for a net without a regression head)."""
         logits, reg = self.heads(y)
+        gain = float(self.chroma_gain)
         if reg is None:
-            return self.decode(logits)
+            return gain * self.decode(logits)
         mix = float(self.reg_mix)
         if mix >= 1.0:
-            return reg
-        return mix * reg + (1.0 - mix) * self.decode(logits)
+            return gain * reg
+        return gain * (mix * reg + (1.0 - mix) * self.decode(logits))
 
     def decode(self, logits: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
         """Annealed mean (N, 2, h, w) of the bin distribution (temperature None = the stored one)."""
@@ -118,7 +130,8 @@ class TinyColorNet(nn.Module):
         p = torch.softmax(corrected / max(t, 1e-3), 1)
         return torch.einsum("nqhw,qc->nchw", p, self.bin_centers.float()).to(logits.dtype)
 
-    def forward(self, y: torch.Tensor) -> torch.Tensor:
+    def forward_single(self, y: torch.Tensor) -> torch.Tensor:
+        """Chroma (N, 2, H, W) for luma (N, 1, H, W) of any size, one pass at that size."""
         h, w = y.shape[-2:]
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m
@@ -126,3 +139,20 @@ class TinyColorNet(nn.Module):
         c = self.predict(x)
         c = F.interpolate(c, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return c[..., :h, :w]
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if float(self.multiscale) < 0.5:
+            return self.forward_single(y)
+        h, w = y.shape[-2:]
+        acc = torch.zeros((y.shape[0], 2, h, w), dtype=y.dtype, device=y.device)
+        for s in self.scales:
+            if s == 1.0:
+                acc += self.forward_single(y)
+                continue
+            size = (max(8, round(h * s)), max(8, round(w * s)))
+            if s < 1:
+                ys = F.interpolate(y, size=size, mode="area")
+            else:
+                ys = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
+            acc += F.interpolate(self.forward_single(ys), size=(h, w), mode="bilinear", align_corners=False)
+        return acc / len(self.scales)
