@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             "Accuracy = 1 - (film frames missing + extra frames kept, incl. kept copies that break the order) / "
             "film frames. vsrestore is given no rate; TDecimate(mode=2) is told the true rate; VDecimate runs "
             "with defaults (cycle 5). Times: wall seconds for all output frames, analysis included.", "",
-            header, sep, *[r["_line"] for r in rows], mean_line, min_line, "",  # type: ignore[misc]
+            header, sep, *[r["_line"] for r in rows], mean_line, min_line, "",  # type: ignore[misc,list-item]
             speed, "",
         ])
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -13,6 +13,7 @@ is the maximum resident set of that vspipe process (os.wait4). Then the final ou
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def main() -> None:
     ap.add_argument("--preset", default="silent_film")
     ap.add_argument("--frames", type=int, default=48, help="frames of each output to render (from frame 0)")
     args = ap.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     script = preset_path(args.preset)
     vspipe = find_vspipe()
     with tempfile.TemporaryDirectory() as tmp:

@@ -413,6 +413,35 @@ def class_weights(tr: np.ndarray, centers):  # type: ignore[no-untyped-def]
     return wts / (prior * wts).sum()
 
 
+GAINS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
+
+
+def gain_margins(net, vy: np.ndarray, truth: np.ndarray, footage: list) -> dict[tuple[int, float], dict[str, float]]:  # type: ignore[no-untyped-def,type-arg]
+    """dB over flat gray of ``g`` x the full pipeline's chroma (``net(x)``), for multiscale off/on and each g
+    of GAINS: on the held-out photo patches (degraded luma ``vy`` (N, H, W), truth chroma (N, 2, H, W)) and on
+    each held-out clip of ``footage`` (:func:`footage_val`). The gains are absolute: the net's stored
+    ``chroma_gain`` is set to 1 first (a recalibrated checkpoint's would multiply them); ``multiscale`` is left
+    at the last value tried."""
+    import torch
+
+    net.chroma_gain.fill_(1.0)
+    out: dict[tuple[int, float], dict[str, float]] = {}
+    for ms in (0, 1):
+        net.multiscale.fill_(float(ms))
+        with torch.inference_mode():
+            full = torch.cat([net(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)]).numpy()
+            clips = [(name, [net(y)[0].numpy() for y in ys], t) for name, ys, t in footage]
+        for g in GAINS:
+            margins = {"photos": chroma_psnr(g * full, truth) - chroma_psnr(np.zeros_like(truth), truth)}
+            for name, preds, tc in clips:
+                margins[name] = chroma_psnr(g * np.stack(preds), tc) - chroma_psnr(np.zeros_like(tc), tc)
+            out[(ms, g)] = margins
+            print(
+                f"multiscale={ms} gain={g}: dB over flat gray " + ", ".join(f"{k} {v:+.2f}" for k, v in margins.items())
+            )
+    return out
+
+
 def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> dict:  # type: ignore[no-untyped-def]
     """Undo the rebalancing at decoding (``bin_bias = -log w``: the net learnt w_q p(q|x)), pick the decoding
     temperature and the share ``reg_mix`` of the regression head with the best chroma PSNR on the held-out
@@ -448,21 +477,7 @@ def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> di
     # then multi-scale averaging (on or off) and a global chroma gain, on the full pipeline (``net(x)``), chosen
     # for the best worst case over the held-out photos and held-out footage (FOOTAGE_VAL, whole frames at the
     # working size): the photos alone are more colourful than most footage and would pick too strong a colour
-    footage = footage_val(cache)
-    gains: dict[tuple[int, float], dict[str, float]] = {}
-    for ms in (0, 1):
-        net.multiscale.fill_(float(ms))
-        with torch.inference_mode():
-            full = torch.cat([net(torch.from_numpy(vy[i : i + 64])[:, None]) for i in range(0, len(vy), 64)]).numpy()
-            clips = [(name, [net(y)[0].numpy() for y in ys], t) for name, ys, t in footage]
-        for g in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2):
-            margins = {"photos": chroma_psnr(g * full, truth) - chroma_psnr(np.zeros_like(truth), truth)}
-            for name, preds, tc in clips:
-                margins[name] = chroma_psnr(g * np.stack(preds), tc) - chroma_psnr(np.zeros_like(tc), tc)
-            gains[(ms, g)] = margins
-            print(
-                f"multiscale={ms} gain={g}: dB over flat gray " + ", ".join(f"{k} {v:+.2f}" for k, v in margins.items())
-            )
+    gains = gain_margins(net, vy, truth, footage_val(cache))
     ms, gain = max(gains, key=lambda k: min(gains[k].values()))
     net.multiscale.fill_(float(ms))
     net.chroma_gain.fill_(gain)

@@ -24,6 +24,7 @@ def box_conv(channels: int) -> torch.nn.Conv2d:
     k = torch.arange(1.0, 10.0).reshape(3, 3) / 45.0
     with torch.no_grad():
         conv.weight.copy_(k.expand(channels, 1, 3, 3))
+        assert conv.bias is not None
         conv.bias.fill_(0.1)
     return conv
 

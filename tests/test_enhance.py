@@ -68,9 +68,9 @@ def test_rgb_accepted_where_it_makes_sense_and_refused_by_motion_steps(bikes_sma
         out = fn(rgb)
         assert out.format.id == vs.RGB24
         out.get_frame(3)
-    for fn in (denoise, despot):
+    for motion_fn in (denoise, despot):
         with pytest.raises(vs.Error, match="accepted families"):
-            fn(rgb)
+            motion_fn(rgb)
 
 
 def test_bad_parameters_refused(bikes_small: vs.VideoNode) -> None:

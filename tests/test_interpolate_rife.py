@@ -4,6 +4,7 @@ errors, and a forward pass with random weights through the node (no real weights
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ core = vs.core
 # vsrestore's module): block widths, ``in_planes`` of block 0 and of later blocks (8 = two warped frames,
 # timestep, mask; 4 = the flow appended inside the block; then features), ConvTranspose output channels of
 # ``lastconv.0``, encoder (kind, hidden channels, output channels).
-LAYOUTS: dict[str, dict[str, object]] = {
+LAYOUTS: dict[str, dict[str, Any]] = {
     "4.5": {"c": (192, 128, 96, 64), "in": (7, 8 + 4), "last": 4 * 5, "enc": None},
     "4.6": {"c": (192, 128, 96, 64), "in": (7, 8 + 4), "last": 4 * 6, "enc": None},
     "4.7": {"c": (192, 128, 96, 64), "in": (7 + 8, 8 + 4 + 8), "last": 4 * 6, "enc": ("seq2", 16, 4)},
@@ -40,7 +41,7 @@ def expected_shapes(version: str) -> dict[str, tuple[int, ...]]:
     lay = LAYOUTS[version]
     widths, (in0, in_n), last, enc = lay["c"], lay["in"], lay["last"], lay["enc"]
     out: dict[str, tuple[int, ...]] = {}
-    for k, c in enumerate(widths):  # type: ignore[arg-type]
+    for k, c in enumerate(widths):
         cin = in0 if k == 0 else in_n
         b = f"block{k}."
         out[b + "conv0.0.0.weight"] = (c // 2, cin, 3, 3)
@@ -54,7 +55,7 @@ def expected_shapes(version: str) -> dict[str, tuple[int, ...]]:
         out[b + "lastconv.0.weight"] = (c, last, 4, 4)
         out[b + "lastconv.0.bias"] = (last,)
     if enc is not None:
-        kind, w, o = enc  # type: ignore[misc]
+        kind, w, o = enc
         if kind == "seq2":
             out.update({"encode.0.weight": (w, 3, 3, 3), "encode.0.bias": (w,), "encode.1.weight": (w, o, 4, 4),
                         "encode.1.bias": (o,)})

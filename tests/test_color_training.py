@@ -1,0 +1,63 @@
+"""The default colorizer's training script: the calibration of the output gain on held-out data."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vsrestore.color.models.tiny import TinyColorNet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("train_colorizer", ROOT / "scripts" / "train_colorizer.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["train_colorizer"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_gain_margins_are_absolute_and_find_the_best_gain() -> None:
+    """The gains tried are absolute (a checkpoint's stored gain does not multiply them: recalibrating a shipped
+    model used to), and with truth = 0.8 x the net's own chroma the best photo margin is at gain 0.8."""
+    mod = _load_script()
+    torch.manual_seed(0)
+    net = TinyColorNet(widths=(4, 8, 8, 8))
+    net.reg_mix.fill_(0.0)  # the regression head starts at zero: use the bin distribution's colours
+    net.eval()
+    rng = np.random.default_rng(0)
+    vy = rng.random((4, 32, 32), dtype=np.float32)
+    clip_y = [torch.from_numpy(rng.random((1, 1, 24, 40), dtype=np.float32))]
+    with torch.inference_mode():
+        net.multiscale.fill_(0.0)
+        truth = 0.8 * net(torch.from_numpy(vy)[:, None]).numpy()
+        clip_truth = 0.5 * np.stack([net(y)[0].numpy() for y in clip_y])
+    assert float(np.abs(truth).mean()) > 1e-3  # the random net's chroma is not flat
+    footage = [("clip", clip_y, clip_truth)]
+
+    net.chroma_gain.fill_(1.0)
+    plain = mod.gain_margins(net, vy, truth, footage)
+    net.chroma_gain.fill_(0.5)  # as in a calibrated checkpoint
+    again = mod.gain_margins(net, vy, truth, footage)
+    assert plain.keys() == again.keys()
+    for k in plain:
+        assert plain[k] == pytest.approx(again[k], abs=1e-6)
+
+    single = {g: m for (ms, g), m in plain.items() if ms == 0}
+    assert max(single, key=lambda g: single[g]["photos"]) == 0.8
+    assert max(single, key=lambda g: single[g]["clip"]) == 0.5
+    # the margin is exactly the PSNR of the scaled prediction minus flat gray's
+    with torch.inference_mode():
+        net.chroma_gain.fill_(1.0)
+        net.multiscale.fill_(0.0)
+        pred = net(torch.from_numpy(vy)[:, None]).numpy()
+    want = mod.chroma_psnr(0.6 * pred, truth) - mod.chroma_psnr(np.zeros_like(truth), truth)
+    assert single[0.6]["photos"] == pytest.approx(want, abs=1e-6)
+    assert single[0.8]["photos"] > 0 > single[0.4]["clip"] - single[0.5]["clip"]
