@@ -84,6 +84,15 @@ def test_failing_script_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFix
     assert not out.exists() and leftovers(tmp_path) == []
 
 
+def test_failing_frame_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A script that fails while rendering (not while loading): one error line naming the cause, no traceback."""
+    out = tmp_path / "broken.mkv"
+    assert main(["render", str(SCRIPTS / "broken_frames.vpy"), "-o", str(out), "--codec", "ffv1"]) == 1
+    err = capsys.readouterr().err
+    assert "vsrestore render: error: vspipe failed" in err and "deliberate failure on frame 5" in err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 def test_existing_output_is_never_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "keep.mkv"
     out.write_bytes(b"user's precious file")
@@ -112,6 +121,8 @@ def test_ctrl_c_leaves_no_output(tmp_path: Path) -> None:
         [sys.executable, "-m", "vsrestore.cli.main", "render", str(SCRIPTS / "slow.vpy"), "-o", str(out),
          "--codec", "ffv1"],
         stderr=subprocess.PIPE, start_new_session=True,
+        # a shell's background job ignores SIGINT and its children inherit that: give the CLI the default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline and not leftovers(tmp_path):

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import vapoursynth as vs
 
+from vsrestore.render.render import RenderError
+
 SUBCOMMANDS = (
     "vsrestore.cli.restore",
     "vsrestore.cli.render",
@@ -47,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, vs.Error, FileNotFoundError, FileExistsError) as e:
+    except (ValueError, vs.Error, FileNotFoundError, FileExistsError, RenderError) as e:
         print(f"vsrestore {args.command}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
