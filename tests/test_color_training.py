@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -12,22 +11,11 @@ import torch
 
 from vsrestore.color.models.tiny import TinyColorNet
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def _load_script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("train_colorizer", ROOT / "scripts" / "train_colorizer.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["train_colorizer"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_gain_margins_are_absolute_and_find_the_best_gain() -> None:
+def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[[str], ModuleType]) -> None:
     """The gains tried are absolute (a checkpoint's stored gain does not multiply them: recalibrating a shipped
     model used to), and with truth = 0.8 x the net's own chroma the best photo margin is at gain 0.8."""
-    mod = _load_script()
+    mod = repo_script("train_colorizer")
     torch.manual_seed(0)
     net = TinyColorNet(widths=(4, 8, 8, 8))
     net.reg_mix.fill_(0.0)  # the regression head starts at zero: use the bin distribution's colours

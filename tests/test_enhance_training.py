@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -13,18 +13,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("train_enhancer", ROOT / "scripts" / "train_enhancer.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["train_enhancer"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_training_is_reproducible_and_records_its_data(tmp_path: Path) -> None:
+def test_training_is_reproducible_and_records_its_data(
+    tmp_path: Path, repo_script: Callable[[str], ModuleType]
+) -> None:
     pytest.importorskip("skimage")
-    mod = _load_script()
+    mod = repo_script("train_enhancer")
     outs = []
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
