@@ -691,20 +691,71 @@ def train(
 
 def recalibrate(cache: Path, checkpoint: Path, seed: int, data_set: str = "base") -> None:
     """Re-run :func:`calibrate` on a trained checkpoint (in place)."""
+
+    data = np.load(patches_file(cache, data_set))
+    tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
+    net = load_net(checkpoint)
+    print(json.dumps(calibrate(net, tr, va, seed, cache)))
+    save(net, checkpoint)
+
+
+def load_net(checkpoint: Path):  # type: ignore[no-untyped-def]
+    """A TinyColorNet checkpoint as a float32 net in eval mode (buffers missing in old checkpoints filled)."""
     import torch
 
     from vsrestore.color.models.tiny import TinyColorNet
 
-    data = np.load(patches_file(cache, data_set))
-    tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
+    if not checkpoint.is_file():
+        raise SystemExit(f"checkpoint {checkpoint} does not exist (make one with: train --out {checkpoint})")
     sd = torch.load(checkpoint, map_location="cpu", weights_only=True)
     net = TinyColorNet(bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
     sd.setdefault("bin_bias", torch.zeros(net.bin_centers.shape[0]))
     sd.setdefault("chroma_gain", torch.tensor(1.0))
     sd.setdefault("multiscale", torch.tensor(0.0))
     net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
-    print(json.dumps(calibrate(net, tr, va, seed, cache)))
-    save(net, checkpoint)
+    return net.eval()
+
+
+def average_net(nets: list):  # type: ignore[no-untyped-def,type-arg]
+    """A module whose chroma is the mean of ``nets``' (each with its own decoding), with the ``chroma_gain`` and
+    ``multiscale`` buffers that :func:`gain_margins` sets (passed on to every member)."""
+    import torch
+
+    class Average(torch.nn.Module):
+        chroma_gain: torch.Tensor
+        multiscale: torch.Tensor
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = torch.nn.ModuleList(nets)
+            self.register_buffer("chroma_gain", torch.tensor(1.0))
+            self.register_buffer("multiscale", torch.tensor(1.0))
+
+        def forward(self, y: torch.Tensor) -> torch.Tensor:
+            for m in self.members:
+                m.chroma_gain.fill_(1.0)  # type: ignore[operator]
+                m.multiscale.fill_(float(self.multiscale))  # type: ignore[operator]
+            return float(self.chroma_gain) * sum(m(y) for m in self.members) / len(self.members)
+
+    return Average().eval()
+
+
+def margins(cache: Path, checkpoints: list[Path], seed: int, data_set: str) -> None:
+    """Held-out margins over flat gray (:func:`gain_margins`) of each checkpoint and of their average, each at
+    its best worst-case setting (the shipped checkpoint's decoding temperature and mix are kept, not re-chosen)."""
+    va = np.load(patches_file(cache, data_set))["val"].astype(np.float32)
+    vy = degrade_luma(np.ascontiguousarray(va[:, 0]), np.random.default_rng(seed + 1))
+    truth = va[:, 1:]
+    footage = footage_val(cache)
+    nets = [load_net(c) for c in checkpoints]
+    named = [(str(c), n) for c, n in zip(checkpoints, nets, strict=True)]
+    if len(nets) > 1:
+        named.append(("average", average_net(nets)))
+    for name, net in named:
+        found = gain_margins(net, vy, truth, footage)
+        ms, g = max(found, key=lambda k: min(found[k].values()))
+        best = ", ".join(f"{k} {v:+.2f}" for k, v in found[(ms, g)].items())
+        print(f"RESULT {name}: multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -714,7 +765,9 @@ def main(argv: list[str] | None = None) -> int:
     p2 = sub.add_parser("train", help="train and write the checkpoint")
     p3 = sub.add_parser("calibrate", help="re-run the decoding calibration of a checkpoint, in place")
     p3.add_argument("--checkpoint", type=Path, default=DEFAULT_OUT)
-    for p in (p1, p2, p3):
+    p4 = sub.add_parser("margins", help="held-out margins of checkpoints and of their average (nothing written)")
+    p4.add_argument("checkpoints", type=Path, nargs="+")
+    for p in (p1, p2, p3, p4):
         p.add_argument("--cache", type=Path, default=Path("/tmp/colordata"))
         p.add_argument("--seed", type=int, default=1906)
         p.add_argument(
@@ -733,6 +786,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare(a.cache, a.data_list or default_list, a.seed, a.data_set)
     elif a.cmd == "calibrate":
         recalibrate(a.cache, a.checkpoint, a.seed, a.data_set)
+    elif a.cmd == "margins":
+        margins(a.cache, a.checkpoints, a.seed, a.data_set)
     else:
         train(a.cache, a.out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set)
     return 0

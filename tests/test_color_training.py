@@ -49,3 +49,24 @@ def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[
     want = mod.chroma_psnr(0.6 * pred, truth) - mod.chroma_psnr(np.zeros_like(truth), truth)
     assert single[0.6]["photos"] == pytest.approx(want, abs=1e-6)
     assert single[0.8]["photos"] > 0 > single[0.4]["clip"] - single[0.5]["clip"]
+
+
+def test_average_net_is_the_mean_of_its_members(repo_script: Callable[[str], ModuleType]) -> None:
+    """``margins``' average of checkpoints: the members' chroma averaged, scaled by the average's gain only."""
+    mod = repo_script("train_colorizer")
+    torch.manual_seed(1)
+    nets = [TinyColorNet(widths=(4, 8, 8, 8)).eval() for _ in range(2)]
+    for n in nets:
+        n.reg_mix.fill_(0.0)
+        n.chroma_gain.fill_(0.3)  # ignored inside the average
+    avg = mod.average_net(nets)
+    avg.chroma_gain.fill_(0.7)
+    avg.multiscale.fill_(0.0)
+    y = torch.rand(1, 1, 24, 32)
+    with torch.inference_mode():
+        got = avg(y)
+        for n in nets:
+            n.chroma_gain.fill_(1.0)
+        want = 0.7 * (nets[0](y) + nets[1](y)) / 2
+    assert torch.allclose(got, want, atol=1e-6)
+    assert float(nets[0].multiscale) == 0.0
