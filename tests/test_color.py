@@ -69,8 +69,8 @@ def test_chroma_not_flat_and_not_one_tint(bikes: vs.VideoNode, carphone: vs.Vide
     u, v = (np.asarray(f[p], dtype=np.float64) - 128 for p in (1, 2))
     assert u.std() > 1.0 and v.std() > 1.0  # varies across the picture, even at the muted default
     # the net's own colours (the default output is its chroma x the stored gain, chosen for the least chroma
-    # error, which mutes them), over three scenes: more than one hue family, warm (red/yellow: Cr > 0 > Cb) and
-    # cool or green (Cb > Cr, or both < 0); a sepia wash has no cool pixels
+    # error, which mutes them), over three scenes: a good share of the pixels coloured, in more than one tint
+    # (a sepia wash has one hue angle; the truth here is mostly warm: skin, brick, wood, with blue car seats).
     from vsrestore.color.loader import load_colorizer
 
     gain = float(load_colorizer(None, None).module.chroma_gain)  # type: ignore[arg-type]
@@ -79,10 +79,13 @@ def test_chroma_not_flat_and_not_one_tint(bikes: vs.VideoNode, carphone: vs.Vide
     raw = [colorize(_gray(c), out=ColorOut.YUV444, stabilize=False, saturation=1 / gain) for c in scenes]
     frames = [c.get_frame(0) for c in raw]
     u, v = (np.concatenate([np.asarray(f[p], dtype=np.float64).ravel() - 128 for f in frames]) for p in (1, 2))
-    assert u.std() > 2.0 and v.std() > 2.0
+    coloured = np.hypot(u, v) >= 2
+    assert coloured.mean() > 0.2, coloured.mean()
+    hue = np.degrees(np.arctan2(v[coloured], u[coloured]))  # 135: orange (Cr > 0 > Cb); 90: red; 180: yellow
+    lo, hi = np.percentile(hue, [5, 95])
+    assert hi - lo > 45, (lo, hi)
     warm = ((v > 2) & (u < 0)).mean()
-    cool_or_green = (((u > 2) & (u > v)) | ((u < -2) & (v < -2))).mean()
-    assert warm > 0.1 and cool_or_green > 0.05, (warm, cool_or_green)
+    assert warm > 0.1, warm
 
 
 def test_saturation_scales_chroma(clip: vs.VideoNode) -> None:

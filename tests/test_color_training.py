@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -51,22 +52,84 @@ def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[
     assert single[0.8]["photos"] > 0 > single[0.4]["clip"] - single[0.5]["clip"]
 
 
-def test_average_net_is_the_mean_of_its_members(repo_script: Callable[[str], ModuleType]) -> None:
-    """``margins``' average of checkpoints: the members' chroma averaged, scaled by the average's gain only."""
+def test_ensemble_is_the_mean_of_its_members_and_round_trips(
+    repo_script: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
+    """``margins``' and ``ensemble``'s average of checkpoints: the members' chroma (each at its own decoding,
+    multi-scale when the ensemble's flag is set) averaged and scaled by the ensemble's gain only; the file
+    ``ensemble`` writes (fp16 weights, float32 scalars) loads through :func:`vsrestore.colorize`'s loader and
+    gives the same chroma."""
+    from vsrestore.color.loader import load_colorizer
+    from vsrestore.color.models.tiny import TinyColorEnsemble, multiscale_chroma
+
     mod = repo_script("train_colorizer")
     torch.manual_seed(1)
     nets = [TinyColorNet(widths=(4, 8, 8, 8)).eval() for _ in range(2)]
-    for n in nets:
-        n.reg_mix.fill_(0.0)
-        n.chroma_gain.fill_(0.3)  # ignored inside the average
+    for n, t in zip(nets, (0.7, 1.0), strict=True):
+        for m in n.modules():  # batch-norm statistics of real activations: the colours vary across the picture
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None
+        with torch.no_grad():
+            n.train()(torch.rand(4, 1, 24, 32))
+            torch.nn.init.normal_(n.reg.weight, std=0.05)  # type: ignore[union-attr]
+        n.eval()
+        n.reg_mix.fill_(0.5)
+        n.temperature.fill_(t)
+        n.chroma_gain.fill_(0.3)  # average_net sets the members' gains to 1
     avg = mod.average_net(nets)
+    assert isinstance(avg, TinyColorEnsemble)
     avg.chroma_gain.fill_(0.7)
-    avg.multiscale.fill_(0.0)
     y = torch.rand(1, 1, 24, 32)
     with torch.inference_mode():
-        got = avg(y)
-        for n in nets:
-            n.chroma_gain.fill_(1.0)
-        want = 0.7 * (nets[0](y) + nets[1](y)) / 2
-    assert torch.allclose(got, want, atol=1e-6)
-    assert float(nets[0].multiscale) == 0.0
+        for ms in (0.0, 1.0):
+            avg.multiscale.fill_(ms)
+            got = avg(y)
+            scales = TinyColorNet.scales if ms else (1.0,)
+            want = 0.7 * torch.stack([multiscale_chroma(n.forward_single, y, scales) for n in nets]).mean(0)
+            assert torch.allclose(got, want, atol=1e-6)
+            assert float(got.std((2, 3)).mean()) > 1e-3
+        one = nets[0](y)
+        avg.agreement.fill_(1.0)  # scaled per pixel by the cosine of the members' hues, clipped at 0
+        agreeing = avg(y)
+        outs = [multiscale_chroma(n.forward_single, y, TinyColorNet.scales) for n in nets]
+        a, b = outs
+        cos = (a * b).sum(1, keepdim=True) / ((a * a).sum(1, keepdim=True) * (b * b).sum(1, keepdim=True)).sqrt()
+        assert torch.allclose(agreeing, got * cos.clamp(min=0), atol=1e-6)
+        assert float((cos < 0.9).float().mean()) > 0.05  # the check above is not trivially cos = 1
+    assert float(nets[0].chroma_gain) == 1.0
+    assert not torch.allclose(got, 0.7 * one, atol=1e-4)  # the second member changes the result
+
+    path = tmp_path / "ens.pth"
+    mod.save(avg, path)
+    sd = torch.load(path, weights_only=True)
+    assert sd["members.1.enc0.0.0.weight"].dtype == torch.float16
+    assert sd["members.1.temperature"].dtype == torch.float32 and float(sd["members.1.temperature"]) == 1.0
+    assert float(sd["chroma_gain"]) == pytest.approx(0.7) and float(sd["multiscale"]) == float(sd["agreement"]) == 1.0
+    loaded = load_colorizer(str(path), None)
+    loaded.module.eval()  # as the node's runner does
+    assert isinstance(loaded.module, TinyColorEnsemble) and len(loaded.module.members) == 2
+    reread = mod.load_net(path)
+    with torch.inference_mode():
+        a, b = loaded.module(y), reread(y)
+    assert torch.allclose(a, b)
+    assert torch.allclose(a, agreeing, atol=2e-3)  # fp16 weights
+
+
+def test_hue_agreement() -> None:
+    """1 where the members' hues agree (whatever their strength), 0 where opposite or at right angles, the mean
+    over pairs for three members; fp16 input (as on CUDA) gives the float32 answer, without NaN at grey."""
+    from vsrestore.color.models.tiny import hue_agreement
+
+    def px(cb: float, cr: float) -> torch.Tensor:
+        return torch.tensor([cb, cr]).view(1, 2, 1, 1)
+
+    assert float(hue_agreement([px(0.1, 0.05), px(0.02, 0.01)])) == pytest.approx(1.0, abs=1e-4)
+    assert float(hue_agreement([px(0.1, 0.0), px(-0.05, 0.0)])) == 0.0
+    assert float(hue_agreement([px(0.1, 0.0), px(0.0, 0.1)])) == pytest.approx(0.0, abs=1e-6)
+    assert float(hue_agreement([px(0.1, 0.0), px(0.1, 0.1)])) == pytest.approx(0.5**0.5, abs=1e-4)
+    three = hue_agreement([px(0.1, 0.0), px(0.2, 0.0), px(-0.1, 0.0)])
+    assert float(three) == pytest.approx(1 / 3, abs=1e-4)
+    grey = hue_agreement([px(0.0, 0.0).half(), px(0.0, 0.0).half()])
+    assert grey.dtype == torch.float16 and float(grey) == 0.0
+    small = hue_agreement([px(0.004, 0.002).half(), px(0.003, 0.0015).half()])
+    assert float(small) == pytest.approx(1.0, abs=0.01)

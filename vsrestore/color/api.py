@@ -73,10 +73,12 @@ def colorize(
 
     :param clip: GRAY, YUV or RGB, any bit depth, constant format and size. A colour clip is coloured anew from
         its luma (for RGB, BT.709 luma).
-    :param model: None for vsrestore's embedded default (``vsrestore/models/vsrestore_colorizer_small.pth``), or
-        a path / directory / bare name of DeOldify's ``ColorizeVideo_gen.pth``, ``ColorizeStable_gen.pth`` or
-        ``ColorizeArtistic_gen.pth`` (found via ``$VSRESTORE_MODEL_DIR``; never downloaded). The architecture is
-        recognised from the state dict.
+    :param model: None for vsrestore's embedded default (``vsrestore/models/vsrestore_colorizer_small.pth``: two
+        compact nets trained on different photo sets, their chroma averaged and muted where their hues
+        disagree), a path to another checkpoint of that architecture (one net or an ensemble, as written by
+        ``scripts/train_colorizer.py``), or a path / directory / bare name of DeOldify's
+        ``ColorizeVideo_gen.pth``, ``ColorizeStable_gen.pth`` or ``ColorizeArtistic_gen.pth`` (found via
+        ``$VSRESTORE_MODEL_DIR``; never downloaded). The architecture is recognised from the state dict.
     :param render_size: working size in pixels. Default model: the short side of the picture it sees (default
         128; at most the input's). DeOldify: the side of the square it renders (DeOldify's ``render_factor *
         16``; rounded to a multiple of 16; default 336 = factor 21 for the video and stable models, 560 = 35 for
@@ -106,10 +108,11 @@ def colorize(
         ``ColorReferenceFrame`` (reference used, -1 none), ``ColorReferenceWeight`` (0..1 share of the
         reference's chroma).
 
-    Memory: the model only ever sees ``render_size`` pixels (the default model: three passes at 0.75, 1 and 1.25 x
-    that size), whatever the frame size, so its memory does not grow with the frame (GPU or CPU): measured on the
-    CPU, 40 frames of a 2048x1080 GRAY16 clip through the whole node (default model, stabilisation on: 3 passes of
-    radius 8) raised the process's peak RSS by about 0.86 GB, VapourSynth's frame caches included.
+    Memory: the model only ever sees ``render_size`` pixels (the default model: each of its two nets runs three
+    passes, at 0.75, 1 and 1.25 x that size, one after the other), whatever the frame size, so its memory does
+    not grow with the frame (GPU or CPU): measured on the CPU, 40 frames of a 2048x1080 GRAY16 clip through the
+    whole node (default model, stabilisation on: 3 passes of radius 8) raised the process's peak RSS by about
+    0.86 GB, VapourSynth's frame caches included.
     DeOldify's memory is set by its square render size alone; on CUDA it runs in fp16 (see ``backend``).
     """
     check_clip(clip, FUNC, min_size=8)

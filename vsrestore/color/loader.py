@@ -9,12 +9,12 @@ import torch
 from torch import nn
 
 from ..core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
-from .detect import detect_arch, tiny_widths
+from .detect import detect_arch, tiny_members, tiny_widths
 from .models.deoldify import DeOldifyColorizer, DeOldifyKind, build_deoldify_unet
-from .models.tiny import TinyColorNet
+from .models.tiny import TinyColorEnsemble, TinyColorNet
 from .options import ColorArch
 
-__all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "load_colorizer"]
+__all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "build_tiny", "load_colorizer"]
 
 DEFAULT_MODEL = "vsrestore_colorizer_small"
 INFO = ModelInfo(
@@ -25,6 +25,20 @@ INFO = ModelInfo(
 # default working sizes, pixels: the short side for the default net; the square side (render_factor * 16)
 # for DeOldify: 21 * 16 for the video model is DeOldify's video default, 35 * 16 its image default.
 DEFAULT_RENDER = {ColorArch.DEFAULT: 128, ColorArch.DEOLDIFY_WIDE: 336, ColorArch.DEOLDIFY_DEEP: 560}
+
+
+def build_tiny(sd: dict[str, torch.Tensor]) -> TinyColorNet | TinyColorEnsemble:
+    """An untrained TinyColorNet or TinyColorEnsemble shaped like ``sd``; fills, in ``sd``, the scalar buffers
+    that checkpoints made before they existed lack (``chroma_gain`` 1, ``multiscale`` off)."""
+
+    def single(prefix: str) -> TinyColorNet:
+        sd.setdefault(prefix + "chroma_gain", torch.tensor(1.0))
+        sd.setdefault(prefix + "multiscale", torch.tensor(0.0))
+        bins = sd[prefix + "bin_centers"].float()
+        return TinyColorNet(tiny_widths(sd, prefix), bins=bins, regression=prefix + "reg.weight" in sd)
+
+    n = tiny_members(sd)
+    return TinyColorEnsemble([single(f"members.{i}.") for i in range(n)]) if n else single("")
 
 
 @dataclass(frozen=True)
@@ -55,8 +69,7 @@ def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None
         )
     try:
         if arch == ColorArch.DEFAULT:
-            net = TinyColorNet(tiny_widths(sd), bins=sd["bin_centers"].float(), regression="reg.weight" in sd)
-            sd = {"chroma_gain": torch.tensor(1.0), "multiscale": torch.tensor(0.0), **sd}  # older checkpoints
+            net = build_tiny(sd)
             net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
             return LoadedColorizer(net, arch, size, TinyColorNet.multiple, False, str(path))
         kind = DeOldifyKind.WIDE if arch == ColorArch.DEOLDIFY_WIDE else DeOldifyKind.DEEP

@@ -19,11 +19,13 @@ made before they existed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TinyColorNet", "chroma_bins"]
+__all__ = ["TinyColorEnsemble", "TinyColorNet", "chroma_bins", "hue_agreement", "multiscale_chroma"]
 
 
 def chroma_bins(step: float = 0.05, limit: float = 0.3) -> torch.Tensor:
@@ -143,16 +145,77 @@ class TinyColorNet(nn.Module):
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         if float(self.multiscale) < 0.5:
             return self.forward_single(y)
-        h, w = y.shape[-2:]
-        acc = torch.zeros((y.shape[0], 2, h, w), dtype=y.dtype, device=y.device)
-        for s in self.scales:
-            if s == 1.0:
-                acc += self.forward_single(y)
-                continue
-            size = (max(8, round(h * s)), max(8, round(w * s)))
-            if s < 1:
-                ys = F.interpolate(y, size=size, mode="area")
-            else:
-                ys = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
-            acc += F.interpolate(self.forward_single(ys), size=(h, w), mode="bilinear", align_corners=False)
-        return acc / len(self.scales)
+        return multiscale_chroma(self.forward_single, y, self.scales)
+
+
+def multiscale_chroma(
+    single: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor, scales: tuple[float, ...]
+) -> torch.Tensor:
+    """Mean of ``single`` (luma (N, 1, h, w) -> chroma (N, 2, h, w)) run on ``y`` resized by each of ``scales``,
+    each result resized back to ``y``'s size."""
+    h, w = y.shape[-2:]
+    acc = torch.zeros((y.shape[0], 2, h, w), dtype=y.dtype, device=y.device)
+    for s in scales:
+        if s == 1.0:
+            acc += single(y)
+            continue
+        size = (max(8, round(h * s)), max(8, round(w * s)))
+        if s < 1:
+            ys = F.interpolate(y, size=size, mode="area")
+        else:
+            ys = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
+        acc += F.interpolate(single(ys), size=(h, w), mode="bilinear", align_corners=False)
+    return acc / len(scales)
+
+
+class TinyColorEnsemble(nn.Module):
+    """Several :class:`TinyColorNet` trained on different data, their chroma averaged (the current default).
+
+    Each member decodes with its own temperature and ``reg_mix`` (its ``chroma_gain`` is 1 in a saved
+    ensemble); where the members disagree the mean goes towards neutral, which is where a single net paints a
+    confident wrong hue. With the buffer ``agreement`` set, the mean is also scaled, per pixel, by the members'
+    agreement on the hue: the cosine of the angle between their (Cb, Cr) vectors, clipped at 0 (the mean over
+    pairs for more than two members), so opposite guesses (sky blue against brown) give grey rather than a
+    faint wrong colour. The other buffers apply to the result: ``multiscale`` (each member runs at 0.75, 1 and
+    1.25 x the working size when set) and ``chroma_gain``. All three were chosen on held-out data by
+    ``scripts/train_colorizer.py ensemble``. State dict keys: ``members.<i>.<member key>`` plus those buffers.
+    """
+
+    multiple = TinyColorNet.multiple
+    chroma_gain: torch.Tensor
+    multiscale: torch.Tensor
+    agreement: torch.Tensor
+
+    def __init__(self, members: list[TinyColorNet]):
+        super().__init__()
+        if not members:
+            raise ValueError("TinyColorEnsemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.register_buffer("chroma_gain", torch.tensor(1.0))
+        self.register_buffer("multiscale", torch.tensor(1.0))
+        self.register_buffer("agreement", torch.tensor(0.0))
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        scales = TinyColorNet.scales if float(self.multiscale) >= 0.5 else (1.0,)
+        members: list[TinyColorNet] = list(self.members)  # type: ignore[arg-type]
+        outs = [multiscale_chroma(m.forward_single, y, scales) for m in members]
+        mean = torch.stack(outs).mean(0)
+        if float(self.agreement) >= 0.5 and len(outs) > 1:
+            mean = mean * hue_agreement(outs)
+        return float(self.chroma_gain) * mean
+
+
+def hue_agreement(chroma: list[torch.Tensor]) -> torch.Tensor:
+    """(N, 1, H, W) in 0..1: the cosine between the (Cb, Cr) vectors of each pair of ``chroma`` (each
+    (N, 2, H, W)), clipped at 0, averaged over the pairs (1 where the hues agree, 0 where they are opposite).
+    Computed in float32 (squared chroma norms underflow in fp16), returned in the input's dtype."""
+    c32 = [c.float() for c in chroma]
+    total = torch.zeros_like(c32[0][:, :1])
+    pairs = 0
+    for i, a in enumerate(c32):
+        for b in c32[i + 1 :]:
+            dot = (a * b).sum(1, keepdim=True)
+            norm = ((a * a).sum(1, keepdim=True) * (b * b).sum(1, keepdim=True)).sqrt().clamp(min=1e-12)
+            total += (dot / norm).clamp(min=0.0)
+            pairs += 1
+    return (total / pairs).to(chroma[0].dtype)
