@@ -709,6 +709,8 @@ def recalibrate(cache: Path, checkpoint: Path, seed: int, data_set: str = "base"
     data = np.load(patches_file(cache, data_set))
     tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
     net = load_net(checkpoint)
+    if hasattr(net, "members"):
+        raise SystemExit(f"{checkpoint} is an ensemble; choose its settings with: ensemble --out FILE MEMBER.pth ...")
     print(json.dumps(calibrate(net, tr, va, seed, cache)))
     save(net, checkpoint)
 

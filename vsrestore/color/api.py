@@ -111,8 +111,8 @@ def colorize(
     Memory: the model only ever sees ``render_size`` pixels (the default model: each of its two nets runs three
     passes, at 0.75, 1 and 1.25 x that size, one after the other), whatever the frame size, so its memory does
     not grow with the frame (GPU or CPU): measured on the CPU, 40 frames of a 2048x1080 GRAY16 clip through the
-    whole node (default model, stabilisation on: 3 passes of radius 8) raised the process's peak RSS by about
-    0.86 GB, VapourSynth's frame caches included.
+    whole node (default model, stabilisation on: 3 passes of radius 8) raised a fresh process's peak RSS by
+    about 0.4 GB, VapourSynth's frame caches included (``benchmarks/colorize.py --speed-only``).
     DeOldify's memory is set by its square render size alone; on CUDA it runs in fp16 (see ``backend``).
     """
     check_clip(clip, FUNC, min_size=8)
