@@ -756,8 +756,9 @@ def held_out(cache: Path, seed: int, data_set: str) -> tuple[np.ndarray, np.ndar
 
 
 def ensemble(cache: Path, checkpoints: list[Path], out: Path, seed: int, data_set: str) -> None:
-    """Write the ensemble of ``checkpoints`` to ``out``, its ``multiscale`` and ``chroma_gain`` chosen like
-    :func:`calibrate` (best worst case over the held-out photos of ``data_set`` and the held-out footage)."""
+    """Write the ensemble of ``checkpoints`` to ``out``, its ``agreement``, ``multiscale`` and ``chroma_gain``
+    chosen like :func:`calibrate` (best worst case over the held-out photos of ``data_set`` and the held-out
+    footage)."""
     vy, truth, footage = held_out(cache, seed, data_set)
     net = average_net([load_net(c) for c in checkpoints])
     found = {}
