@@ -621,7 +621,7 @@ def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
     import torch
 
     # scalars kept in float32 (the members' too)
-    keep = ("temperature", "reg_mix", "chroma_gain", "multiscale", "agreement")
+    keep = ("temperature", "reg_mix", "chroma_gain", "multiscale", "agreement", "flip")
     sd = {
         k: (v.half() if v.is_floating_point() and k.rsplit(".", 1)[-1] not in keep else v)
         for k, v in net.state_dict().items()
@@ -755,24 +755,27 @@ def held_out(cache: Path, seed: int, data_set: str) -> tuple[np.ndarray, np.ndar
     return vy, va[:, 1:], footage_val(cache)
 
 
-def ensemble(cache: Path, checkpoints: list[Path], out: Path, seed: int, data_set: str) -> None:
+def ensemble(cache: Path, checkpoints: list[Path], out: Path, seed: int, data_set: str, try_flip: bool = False) -> None:
     """Write the ensemble of ``checkpoints`` to ``out``, its ``agreement``, ``multiscale`` and ``chroma_gain``
     chosen like :func:`calibrate` (best worst case over the held-out photos of ``data_set`` and the held-out
-    footage)."""
+    footage); ``try_flip`` adds mirror-image averaging (``flip``, twice the passes) to the choices."""
     vy, truth, footage = held_out(cache, seed, data_set)
     net = average_net([load_net(c) for c in checkpoints])
     found = {}
     for agree in (0, 1):
-        net.agreement.fill_(float(agree))
-        print(f"agreement={agree}:", flush=True)
-        found[agree] = gain_margins(net, vy, truth, footage)
-    agree = max(found, key=lambda a: min(found[a][best_setting(found[a])].values()))
-    ms, g = best_setting(found[agree])
+        for flip in (0, 1) if try_flip else (0,):
+            net.agreement.fill_(float(agree))
+            net.flip.fill_(float(flip))
+            print(f"agreement={agree} flip={flip}:", flush=True)
+            found[(agree, flip)] = gain_margins(net, vy, truth, footage)
+    agree, flip = max(found, key=lambda a: min(found[a][best_setting(found[a])].values()))
+    ms, g = best_setting(found[(agree, flip)])
     net.agreement.fill_(float(agree))
+    net.flip.fill_(float(flip))
     net.multiscale.fill_(float(ms))
     net.chroma_gain.fill_(g)
-    best = ", ".join(f"{k} {v:+.2f}" for k, v in found[agree][(ms, g)].items())
-    print(f"chosen: agreement={agree} multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
+    best = ", ".join(f"{k} {v:+.2f}" for k, v in found[(agree, flip)][(ms, g)].items())
+    print(f"chosen: agreement={agree} flip={flip} multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
     save(net, out)
 
 
@@ -806,6 +809,11 @@ def main(argv: list[str] | None = None) -> int:
     p5 = sub.add_parser("ensemble", help="write the calibrated ensemble of trained nets (the shipped default)")
     p5.add_argument("checkpoints", type=Path, nargs="+", help="checkpoints written by train")
     p5.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p5.add_argument(
+        "--try-flip",
+        action="store_true",
+        help="also try averaging each member's pass on the mirror image (not in the shipped file: see colorize.md)",
+    )
     for p in (p1, p2, p3, p4, p5):
         p.add_argument("--cache", type=Path, default=Path("/tmp/colordata"))
         p.add_argument("--seed", type=int, default=1906)
@@ -828,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == "margins":
         margins(a.cache, a.checkpoints, a.seed, a.data_set)
     elif a.cmd == "ensemble":
-        ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set)
+        ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set, a.try_flip)
     else:
         out = a.out or a.cache / f"colorizer_{a.data_set}.pth"
         train(a.cache, out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set)

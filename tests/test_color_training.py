@@ -52,6 +52,25 @@ def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[
     assert single[0.8]["photos"] > 0 > single[0.4]["clip"] - single[0.5]["clip"]
 
 
+def trained_like_members() -> list[TinyColorNet]:
+    """Two small random nets whose chroma varies across the picture (batch-norm statistics of real activations,
+    a non-zero regression head), each with its own decoding and a stored gain of 0.3."""
+    torch.manual_seed(1)
+    nets = [TinyColorNet(widths=(4, 8, 8, 8)).eval() for _ in range(2)]
+    for n, t in zip(nets, (0.7, 1.0), strict=True):
+        for m in n.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None
+        with torch.no_grad():
+            n.train()(torch.rand(4, 1, 24, 32))
+            torch.nn.init.normal_(n.reg.weight, std=0.05)  # type: ignore[union-attr]
+        n.eval()
+        n.reg_mix.fill_(0.5)
+        n.temperature.fill_(t)
+        n.chroma_gain.fill_(0.3)  # average_net sets the members' gains to 1
+    return nets
+
+
 def test_ensemble_is_the_mean_of_its_members_and_round_trips(
     repo_script: Callable[[str], ModuleType], tmp_path: Path
 ) -> None:
@@ -63,19 +82,7 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(
     from vsrestore.color.models.tiny import TinyColorEnsemble, multiscale_chroma
 
     mod = repo_script("train_colorizer")
-    torch.manual_seed(1)
-    nets = [TinyColorNet(widths=(4, 8, 8, 8)).eval() for _ in range(2)]
-    for n, t in zip(nets, (0.7, 1.0), strict=True):
-        for m in n.modules():  # batch-norm statistics of real activations: the colours vary across the picture
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.momentum = None
-        with torch.no_grad():
-            n.train()(torch.rand(4, 1, 24, 32))
-            torch.nn.init.normal_(n.reg.weight, std=0.05)  # type: ignore[union-attr]
-        n.eval()
-        n.reg_mix.fill_(0.5)
-        n.temperature.fill_(t)
-        n.chroma_gain.fill_(0.3)  # average_net sets the members' gains to 1
+    nets = trained_like_members()
     avg = mod.average_net(nets)
     assert isinstance(avg, TinyColorEnsemble)
     avg.chroma_gain.fill_(0.7)
@@ -133,3 +140,77 @@ def test_hue_agreement() -> None:
     assert grey.dtype == torch.float16 and float(grey) == 0.0
     small = hue_agreement([px(0.004, 0.002).half(), px(0.003, 0.0015).half()])
     assert float(small) == pytest.approx(1.0, abs=0.01)
+
+
+def test_ensemble_flip_averages_mirror_passes(repo_script: Callable[[str], ModuleType], tmp_path: Path) -> None:
+    """With ``flip`` set each member's chroma is the mean of its pass on the picture and its pass on the mirror
+    image mirrored back (then the hue agreement and gain apply), so the result mirrors with the input; the
+    buffer is saved as a float32 scalar, and an ensemble file made before it existed loads with it off."""
+    from vsrestore.color.loader import load_colorizer
+    from vsrestore.color.models.tiny import TinyColorEnsemble, hue_agreement, multiscale_chroma
+
+    mod = repo_script("train_colorizer")
+    nets = trained_like_members()
+    avg = mod.average_net(nets)
+    avg.agreement.fill_(1.0)
+    avg.chroma_gain.fill_(0.7)
+    y = torch.rand(2, 1, 24, 32)
+    scales = TinyColorNet.scales
+    with torch.inference_mode():
+        plain = avg(y)
+        assert not torch.allclose(avg(y.flip(-1)), plain.flip(-1), atol=1e-3)  # a single pass is not symmetric
+        avg.flip.fill_(1.0)
+        got = avg(y)
+        mirrored = [multiscale_chroma(n.forward_single, y.flip(-1), scales).flip(-1) for n in nets]
+        outs = [0.5 * (multiscale_chroma(n.forward_single, y, scales) + m) for n, m in zip(nets, mirrored, strict=True)]
+        want = 0.7 * torch.stack(outs).mean(0) * hue_agreement(outs)
+        assert torch.allclose(got, want, atol=1e-6)
+        assert torch.allclose(avg(y.flip(-1)), got.flip(-1), atol=1e-6)
+        assert torch.allclose(avg(y[1:]), got[1:], atol=1e-6)  # frames of a batch do not mix
+        assert float((got - plain).abs().mean()) > 1e-4
+
+    path = tmp_path / "ens.pth"
+    mod.save(avg, path)
+    sd = torch.load(path, weights_only=True)
+    assert sd["flip"].dtype == torch.float32 and float(sd["flip"]) == 1.0
+    with torch.inference_mode():
+        assert torch.allclose(load_colorizer(str(path), None).module.eval()(y), got, atol=2e-3)
+    del sd["flip"]  # as in the ensemble file shipped before the buffer existed
+    old = tmp_path / "old.pth"
+    torch.save(sd, old)
+    loaded = load_colorizer(str(old), None).module
+    assert isinstance(loaded, TinyColorEnsemble) and float(loaded.flip) == 0.0
+
+
+def test_ensemble_command_chooses_on_held_out_data(
+    repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ensemble`` picks the agreement, flip, multi-scale and gain whose held-out margins have the best worst
+    case: with held-out truth made by one setting (plus a little noise) it writes that setting, and it leaves
+    ``flip`` off unless ``try_flip``."""
+    mod = repo_script("train_colorizer")
+    paths = []
+    for i, n in enumerate(trained_like_members()):
+        paths.append(tmp_path / f"m{i}.pth")
+        mod.save(n, paths[-1])
+    truth_net = mod.average_net([mod.load_net(p) for p in paths])
+    truth_net.agreement.fill_(1.0)
+    truth_net.flip.fill_(1.0)
+    truth_net.multiscale.fill_(1.0)
+    truth_net.chroma_gain.fill_(0.7)
+    rng = np.random.default_rng(3)
+    vy = rng.random((3, 24, 32), dtype=np.float32)
+    clip = [torch.from_numpy(rng.random((1, 1, 24, 32), dtype=np.float32)) for _ in range(2)]
+    with torch.inference_mode():
+        truth = truth_net(torch.from_numpy(vy)[:, None]).numpy()
+        clip_truth = np.stack([truth_net(y)[0].numpy() for y in clip])
+    truth += rng.normal(0, 1e-4, truth.shape).astype(np.float32)
+    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: (vy, truth, [("clip", clip, clip_truth)]))
+
+    out = tmp_path / "ens.pth"
+    mod.ensemble(tmp_path, paths, out, 1906, "extra", try_flip=True)
+    sd = torch.load(out, weights_only=True)
+    assert [float(sd[k]) for k in ("agreement", "flip", "multiscale")] == [1.0, 1.0, 1.0]
+    assert float(sd["chroma_gain"]) == pytest.approx(0.7)
+    mod.ensemble(tmp_path, paths, out, 1906, "extra")
+    assert float(torch.load(out, weights_only=True)["flip"]) == 0.0

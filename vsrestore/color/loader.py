@@ -29,7 +29,8 @@ DEFAULT_RENDER = {ColorArch.DEFAULT: 128, ColorArch.DEOLDIFY_WIDE: 336, ColorArc
 
 def build_tiny(sd: dict[str, torch.Tensor]) -> TinyColorNet | TinyColorEnsemble:
     """An untrained TinyColorNet or TinyColorEnsemble shaped like ``sd``; fills, in ``sd``, the scalar buffers
-    that checkpoints made before they existed lack (``chroma_gain`` 1, ``multiscale`` off)."""
+    that checkpoints made before they existed lack (``chroma_gain`` 1, ``multiscale`` off; an ensemble's
+    ``flip`` off)."""
 
     def single(prefix: str) -> TinyColorNet:
         sd.setdefault(prefix + "chroma_gain", torch.tensor(1.0))
@@ -38,7 +39,10 @@ def build_tiny(sd: dict[str, torch.Tensor]) -> TinyColorNet | TinyColorEnsemble:
         return TinyColorNet(tiny_widths(sd, prefix), bins=bins, regression=prefix + "reg.weight" in sd)
 
     n = tiny_members(sd)
-    return TinyColorEnsemble([single(f"members.{i}.") for i in range(n)]) if n else single("")
+    if not n:
+        return single("")
+    sd.setdefault("flip", torch.tensor(0.0))
+    return TinyColorEnsemble([single(f"members.{i}.") for i in range(n)])
 
 
 @dataclass(frozen=True)

@@ -177,14 +177,18 @@ class TinyColorEnsemble(nn.Module):
     agreement on the hue: the cosine of the angle between their (Cb, Cr) vectors, clipped at 0 (the mean over
     pairs for more than two members), so opposite guesses (sky blue against brown) give grey rather than a
     faint wrong colour. The other buffers apply to the result: ``multiscale`` (each member runs at 0.75, 1 and
-    1.25 x the working size when set) and ``chroma_gain``. All three were chosen on held-out data by
-    ``scripts/train_colorizer.py ensemble``. State dict keys: ``members.<i>.<member key>`` plus those buffers.
+    1.25 x the working size when set), ``flip`` (each member's chroma is the mean of its passes on the picture
+    and on its mirror image, mirrored back, before the agreement is measured: twice the passes; off in the
+    shipped file and in files made before it existed) and ``chroma_gain``. They are chosen on held-out data by
+    ``scripts/train_colorizer.py ensemble`` (``flip`` only with ``--try-flip``). State dict keys:
+    ``members.<i>.<member key>`` plus those buffers.
     """
 
     multiple = TinyColorNet.multiple
     chroma_gain: torch.Tensor
     multiscale: torch.Tensor
     agreement: torch.Tensor
+    flip: torch.Tensor
 
     def __init__(self, members: list[TinyColorNet]):
         super().__init__()
@@ -194,11 +198,17 @@ class TinyColorEnsemble(nn.Module):
         self.register_buffer("chroma_gain", torch.tensor(1.0))
         self.register_buffer("multiscale", torch.tensor(1.0))
         self.register_buffer("agreement", torch.tensor(0.0))
+        self.register_buffer("flip", torch.tensor(0.0))
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         scales = TinyColorNet.scales if float(self.multiscale) >= 0.5 else (1.0,)
         members: list[TinyColorNet] = list(self.members)  # type: ignore[arg-type]
-        outs = [multiscale_chroma(m.forward_single, y, scales) for m in members]
+        if float(self.flip) >= 0.5:  # the picture and its mirror image in one batch
+            n = y.shape[0]
+            both = [multiscale_chroma(m.forward_single, torch.cat([y, y.flip(-1)]), scales) for m in members]
+            outs = [0.5 * (o[:n] + o[n:].flip(-1)) for o in both]
+        else:
+            outs = [multiscale_chroma(m.forward_single, y, scales) for m in members]
         mean = torch.stack(outs).mean(0)
         if float(self.agreement) >= 0.5 and len(outs) > 1:
             mean = mean * hue_agreement(outs)
