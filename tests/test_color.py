@@ -115,6 +115,43 @@ def test_stabilize_reduces_flicker(clip: vs.VideoNode) -> None:
     assert stab.get_frame(6).props["ColorStabWeight"] > 0.5
 
 
+def test_shared_motion_field_gives_the_same_passes(clip: vs.VideoNode) -> None:
+    """colorize searches the vectors once on the luma and shares them between its passes: each pass is then
+    the same as a pass that searches on its own input's luma (a field of a larger radius serves a smaller one),
+    and a field that does not fit is refused."""
+    from vsrestore.color.stabilize import compensate_pairs, motion_field, stabilize_chroma, to_p16
+
+    small = core.resize.Bicubic(clip, 160, 68, format=vs.YUV444PS, matrix_in_s="709", range_s="full")
+    field = motion_field(_gray(small), 3)
+    for radius in (3, 2):
+        own = stabilize_chroma(stabilize_chroma(small, radius=radius), radius=radius)
+        shared = stabilize_chroma(stabilize_chroma(small, radius=radius, motion=field), radius=radius, motion=field)
+        for n in (0, 5, 15):
+            a, b = _planes(own.get_frame(n)), _planes(shared.get_frame(n))
+            for p in range(3):
+                np.testing.assert_array_equal(a[p], b[p])
+    c16 = to_p16(small)  # each vector of the field is the one a search on the chroma clip itself finds
+    render = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16, levels=1)
+    for o in (2, -2, -1):
+        want_comp, want_scd = compensate_pairs(c16, abs(o), o > 0)
+        got_comp = core.mv.Compensate(c16, render, field.vectors[o], thscd1=400, thscd2=130)
+        for n in (3, 9):
+            a, b = _planes(want_comp.get_frame(n)), _planes(got_comp.get_frame(n))
+            for p in range(3):
+                np.testing.assert_array_equal(a[p], b[p])
+            if o == -1:  # the scene-change props: from the search back by one frame
+                assert (
+                    field.scene.get_frame(n).props["_SceneChangePrev"]
+                    == want_scd.get_frame(n).props["_SceneChangePrev"]
+                )
+    moved = _planes(shared.get_frame(5))[1] - _planes(small.get_frame(5))[1]
+    assert np.abs(moved).max() > 1e-3  # the passes did change the chroma
+    with pytest.raises(vs.Error, match="motion field"):
+        stabilize_chroma(small, radius=4, motion=field)
+    with pytest.raises(vs.Error, match="motion field"):
+        stabilize_chroma(core.resize.Bicubic(small, 80, 34), radius=2, motion=field)
+
+
 def test_scene_cut_resets_stabilization(clip: vs.VideoNode, carphone: vs.VideoNode) -> None:
     other = core.std.AssumeFPS(core.resize.Bicubic(carphone[:10], clip.width, clip.height), clip)
     a = clip[:10]

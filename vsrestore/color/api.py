@@ -13,7 +13,7 @@ from .infer import predict_chroma
 from .loader import load_colorizer
 from .options import ColorOut
 from .reference import ReferenceSpec, apply_reference, normalize_reference
-from .stabilize import STAB_PASSES, stabilize_chroma
+from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
 
 __all__ = ["colorize", "working_size"]
 
@@ -162,8 +162,9 @@ def colorize(
     if saturation != 1.0:
         small = core.std.Expr(small, ["", f"x {saturation} *", f"x {saturation} *"])
     if stabilize:
+        motion = motion_field(small_luma, radius)  # searched once, on the luma, for all the passes
         for _ in range(STAB_PASSES):
-            small = stabilize_chroma(small, radius=radius)
+            small = stabilize_chroma(small, radius=radius, motion=motion)
     if refs is not None:  # after the stabilisation, so that a hand-coloured frame keeps its colours
         small = apply_reference(small, refs, radius=reference_radius)
 

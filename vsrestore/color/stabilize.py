@@ -1,13 +1,16 @@
 """Temporal stabilisation of predicted chroma with motion compensation (mvtools), reset at scene cuts.
 
 Frame n's chroma becomes a weighted mean of its own and its motion-compensated neighbours' chroma
-(n-r .. n+r). Vectors come from the luma only. A neighbour's weight falls where compensation fails: it is
+(n-r .. n+r). Vectors come from the luma only (:func:`motion_field`), searched once and shared by every pass.
+A neighbour's weight falls where compensation fails: it is
 ``exp(-d^2 / (2 sigma^2))`` of the local (5x5 box) mean squared luma difference d^2 between the compensated
 neighbour and frame n, times a temporal taper. Neighbours across a scene cut (mvtools' scene-change test on
 the vectors between consecutive frames), or outside the clip, get weight 0, so a new shot starts clean.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import vapoursynth as vs
@@ -18,10 +21,12 @@ from ..core.planes import plane_view
 __all__ = [
     "STAB_PASSES",
     "STAB_SIGMA",
+    "MotionField",
     "MotionSettings",
     "box_mean",
     "compensate_pairs",
     "match_weight",
+    "motion_field",
     "stabilize_chroma",
 ]
 
@@ -50,14 +55,47 @@ def to_ps(clip: vs.VideoNode) -> vs.VideoNode:
     return core.resize.Point(clip, format=vs.YUV444PS, range_in_s="full")
 
 
+@dataclass(frozen=True)
+class MotionField:
+    """mvtools vectors between each frame and its neighbours up to ``radius`` frames away, from a luma clip at the
+    working size: ``vectors[o]`` points from frame n to frame n + o (o = -radius .. radius, not 0), and
+    ``scene`` carries mvtools' ``_SceneChangePrev`` (1 on frame n for a cut between n-1 and n)."""
+
+    radius: int
+    width: int
+    height: int
+    vectors: dict[int, vs.VideoNode]
+    scene: vs.VideoNode
+
+
+def motion_field(luma: vs.VideoNode, radius: int) -> MotionField:
+    """Search the vectors of :class:`MotionField` once on ``luma`` (GRAY or the luma plane of a YUV clip, float
+    0..1 or integer full range). mvtools reads frame 0 of its input when a node is created, so pass a luma that
+    does not depend on the model (colorize passes its working-size luma): creating the passes then renders only
+    the frames that frame 0 of each pass needs (18 model frames for 3 passes of radius 8, not 41)."""
+    if radius < 1:
+        raise vs.Error(f"vsrestore.colorize: stabilize radius={radius} must be at least 1")
+    y = core.std.ShufflePlanes(luma, 0, vs.GRAY) if luma.format.color_family != vs.GRAY else luma
+    a16 = core.resize.Point(y, format=vs.YUV444P16, range_s="full", range_in_s="full")
+    ms = MotionSettings
+    sup = core.mv.Super(a16, pel=2, sharp=2, hpad=16, vpad=16)
+    vectors: dict[int, vs.VideoNode] = {}
+    for k in range(1, radius + 1):
+        for isb in (True, False):
+            vectors[k if isb else -k] = core.mv.Analyse(
+                sup, isb=isb, delta=k, blksize=ms.blksize, overlap=ms.overlap, chroma=False, truemotion=True
+            )
+    scene = core.mv.SCDetection(a16, vectors[-1], thscd1=ms.thscd1, thscd2=ms.thscd2)
+    return MotionField(radius, luma.width, luma.height, vectors, scene)
+
+
 def compensate_pairs(
     c16: vs.VideoNode, delta: int, isb: bool, sup: vs.VideoNode | None = None
 ) -> tuple[vs.VideoNode, vs.VideoNode]:
     """(compensated clip, clip with mvtools' scene-change props) for the frame ``delta`` ahead (isb: mvtools'
     backward search, from the following frame) or ``delta`` back (forward search; its scene-change test sets
-    ``_SceneChangePrev`` on frame n for a cut between n-1 and n). ``sup``: mvtools' Super clip of ``c16``, shared
-    by all the pairs of one pass (made here when None); one per pair would cache a padded copy of every frame
-    per pair."""
+    ``_SceneChangePrev`` on frame n for a cut between n-1 and n), searched on ``c16`` itself. ``sup``: mvtools'
+    Super clip of ``c16`` (made here when None)."""
     ms = MotionSettings
     if sup is None:
         sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
@@ -86,31 +124,39 @@ def match_weight(y: np.ndarray, yc: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-d2 / (2.0 * sigma * sigma)).astype(np.float32)
 
 
-def stabilize_chroma(small: vs.VideoNode, radius: int = 2, sigma: float = STAB_SIGMA) -> vs.VideoNode:
+def stabilize_chroma(
+    small: vs.VideoNode, radius: int = 2, sigma: float = STAB_SIGMA, motion: MotionField | None = None
+) -> vs.VideoNode:
     """Stabilise the U/V planes of a YUV444PS clip (Y: luma 0..1) over time; Y is unchanged.
 
     :param radius: neighbours on each side (frames).
     :param sigma: luma mismatch (0..1 units, local RMS) at which a neighbour's weight falls to exp(-1/2).
+    :param motion: vectors from :func:`motion_field` (radius at least ``radius``, same size as ``small``), shared
+        by several passes; None searches them here on ``small``'s luma.
     :returns: YUV444PS; frame props ``ColorSceneCut`` (1 when a cut lies just before this frame) and
         ``ColorStabWeight`` (mean total weight of the neighbours, 0 = no help from them).
     """
     if radius < 1:
         raise vs.Error(f"vsrestore.colorize: stabilize radius={radius} must be at least 1")
+    if motion is None:
+        motion = motion_field(small, radius)
+    elif motion.radius < radius or (motion.width, motion.height) != (small.width, small.height):
+        raise vs.Error(
+            f"vsrestore.colorize: the motion field ({motion.width}x{motion.height}, radius {motion.radius}) does "
+            f"not fit the chroma ({small.width}x{small.height}, radius {radius})"
+        )
     c16 = to_p16(small)
-    sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
+    sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16, levels=1)  # rendering only: one level
+    ms = MotionSettings
     comps: list[vs.VideoNode] = []
     offsets: list[int] = []
-    scd_prev = None
     for k in range(1, radius + 1):
-        for isb in (True, False):
-            comp, scd = compensate_pairs(c16, k, isb, sup)
+        for o in (k, -k):
+            comp = core.mv.Compensate(c16, sup, motion.vectors[o], thscd1=ms.thscd1, thscd2=ms.thscd2)
             comps.append(to_ps(comp))
-            offsets.append(k if isb else -k)
-            if k == 1 and not isb:
-                scd_prev = scd
-    assert scd_prev is not None
+            offsets.append(o)
     cut_offsets = list(range(-radius + 1, radius + 1))  # cut_prev flags of frames n-r+1 .. n+r
-    cut_clips = [shifted(scd_prev, o) for o in cut_offsets]
+    cut_clips = [shifted(motion.scene, o) for o in cut_offsets]
     num = small.num_frames
     taper = {o: float(np.exp(-0.5 * (abs(o) / (radius + 0.5)) ** 2)) for o in offsets}
     nc = len(comps)
