@@ -143,7 +143,8 @@ def stabilize_chroma(
     elif motion.radius < radius or (motion.width, motion.height) != (small.width, small.height):
         raise vs.Error(
             f"vsrestore.colorize: the motion field ({motion.width}x{motion.height}, radius {motion.radius}) does "
-            f"not fit the chroma ({small.width}x{small.height}, radius {radius})"
+            f"not fit the chroma ({small.width}x{small.height}, radius {radius}); make it with motion_field(luma, "
+            f"{radius}) from the luma of the same clip at the chroma's size"
         )
     c16 = to_p16(small)
     sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16, levels=1)  # rendering only: one level
