@@ -2,10 +2,10 @@
 
 Frame n's chroma becomes a weighted mean of its own and its motion-compensated neighbours' chroma
 (n-r .. n+r). Vectors come from the luma only (:func:`motion_field`), searched once and shared by every pass.
-A neighbour's weight falls where compensation fails: it is
-``exp(-d^2 / (2 sigma^2))`` of the local (5x5 box) mean squared luma difference d^2 between the compensated
-neighbour and frame n, times a temporal taper. Neighbours across a scene cut (mvtools' scene-change test on
-the vectors between consecutive frames), or outside the clip, get weight 0, so a new shot starts clean.
+A neighbour's weight falls where compensation fails: it is ``exp(-d^2 / (2 sigma^2))`` of the local (5x5 box)
+mean squared luma difference d^2 between the compensated neighbour and frame n, times a temporal taper.
+Neighbours across a scene cut (mvtools' scene-change test on the vectors between consecutive frames), or outside
+the clip, get weight 0, so a new shot starts clean.
 """
 
 from __future__ import annotations
