@@ -643,7 +643,13 @@ def train(
     batch: int,
     threads: int,
     data_set: str = "base",
+    init: Path | None = None,
+    lr: float = 2e-3,
 ) -> None:
+    """Train a :class:`TinyColorNet` for ``steps`` optimiser steps (peak learning rate ``lr``, cosine decay over
+    ``schedule_steps``), calibrate its decoding and write it to ``out``. ``init``: start from that trained
+    checkpoint's weights instead of from scratch (a warm restart: the recipe of the shipped members is a
+    run from scratch, then a second run from its result)."""
     import torch
     import torch.nn.functional as F
 
@@ -655,9 +661,16 @@ def train(
     data = np.load(patches_file(cache, data_set))
     tr, va = data["train"].astype(np.float32), data["val"].astype(np.float32)
     net = TinyColorNet()
+    if init is not None:
+        start = load_net(init)
+        if not isinstance(start, TinyColorNet):
+            raise SystemExit(f"--init {init} is an ensemble; give one of the nets it was made from (train --out)")
+        net.load_state_dict(start.state_dict(), strict=True)
+        net.chroma_gain.fill_(1.0)  # calibrate chooses it again
+        net.train()
     centers = net.bin_centers
     wts = class_weights(tr, centers)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     deadline = time.time() + minutes * 60
     step, t0 = 0, time.time()
     losses: list[float] = []
@@ -675,7 +688,7 @@ def train(
         # learning rate: constant for 20 steps, then cosine over schedule_steps, floored at 2 %
         lr_f = 1.0 if step < 20 else 0.5 * (1 + np.cos(np.pi * min(step / schedule_steps, 1.0)))
         for g in opt.param_groups:
-            g["lr"] = 2e-3 * max(lr_f, 0.02)
+            g["lr"] = lr * max(lr_f, 0.02)
         logits, reg = net.heads(x)
         assert reg is not None
         logp = F.log_softmax(logits, 1)
@@ -692,6 +705,8 @@ def train(
             print(f"stopped by the --minutes cap after {step} of {steps} steps (not reproducible)", flush=True)
             break
     meta = {
+        "init": str(init) if init is not None else None,
+        "lr": lr,
         "seed": seed,
         "steps": step,
         "schedule_steps": schedule_steps,
@@ -827,6 +842,8 @@ def main(argv: list[str] | None = None) -> int:
     p2.add_argument("--minutes", type=float, default=120.0, help="wall-time cap (a run cut short is not reproducible)")
     p2.add_argument("--batch", type=int, default=32)
     p2.add_argument("--threads", type=int, default=2, help="torch threads (the result depends on it)")
+    p2.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p2.add_argument("--init", type=Path, default=None, help="start from this trained net (a warm restart)")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         default_list = DEFAULT_LIST if a.data_set == "base" else EXTRA_LIST
@@ -839,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
         ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set, a.try_flip)
     else:
         out = a.out or a.cache / f"colorizer_{a.data_set}.pth"
-        train(a.cache, out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set)
+        train(a.cache, out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set, a.init, a.lr)
     return 0
 
 

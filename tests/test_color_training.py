@@ -214,3 +214,37 @@ def test_ensemble_command_chooses_on_held_out_data(
     assert float(sd["chroma_gain"]) == pytest.approx(0.7)
     mod.ensemble(tmp_path, paths, out, 1906, "extra")
     assert float(torch.load(out, weights_only=True)["flip"]) == 0.0
+
+
+def test_train_warm_starts_from_a_checkpoint(
+    repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train --init``: the run starts from the given net's weights (with a zero learning rate they come out
+    unchanged, while a run from scratch has other weights); an ensemble is refused as a starting point."""
+    mod = repo_script("train_colorizer")
+    rng = np.random.default_rng(0)
+    patches = rng.random((6, 3, mod.PATCH, mod.PATCH), dtype=np.float32)
+    patches[:, 1:] -= 0.5
+    patches[:, 1:] *= 0.2
+    np.savez(mod.patches_file(tmp_path, "base"), train=patches, val=patches[:2])
+    monkeypatch.setattr(mod, "calibrate", lambda net, tr, va, seed, cache: {})
+    torch.manual_seed(5)
+    start = TinyColorNet()
+    with torch.no_grad():
+        torch.nn.init.normal_(start.reg.weight, std=0.05)  # type: ignore[union-attr]
+    mod.save(start, tmp_path / "start.pth")
+    initial = mod.load_net(tmp_path / "start.pth").state_dict()
+
+    def trained(init: Path | None, out: str) -> dict[str, torch.Tensor]:
+        mod.train(tmp_path, tmp_path / out, 7, 2, 2, 5.0, 2, 1, "base", init, 0.0)
+        return mod.load_net(tmp_path / out).state_dict()
+
+    warm = trained(tmp_path / "start.pth", "warm.pth")
+    cold = trained(None, "cold.pth")
+    for k in ("enc0.0.0.weight", "head.weight", "reg.weight"):
+        assert torch.equal(warm[k], initial[k]), k
+        assert not torch.equal(cold[k], initial[k]), k
+
+    mod.save(mod.average_net([mod.load_net(tmp_path / "start.pth")] * 2), tmp_path / "ens.pth")
+    with pytest.raises(SystemExit, match="is an ensemble"):
+        mod.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", tmp_path / "ens.pth", 0.0)
