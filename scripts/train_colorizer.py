@@ -648,8 +648,8 @@ def train(
 ) -> None:
     """Train a :class:`TinyColorNet` for ``steps`` optimiser steps (peak learning rate ``lr``, cosine decay over
     ``schedule_steps``), calibrate its decoding and write it to ``out``. ``init``: start from that trained
-    checkpoint's weights instead of from scratch (a warm restart: the recipe of the shipped members is a
-    run from scratch, then a second run from its result)."""
+    checkpoint's weights instead of from scratch (a warm restart; the shipped members were trained from
+    scratch, and the restart tried on them is in benchmarks/results/colorize.md)."""
     import torch
     import torch.nn.functional as F
 
