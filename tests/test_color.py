@@ -119,7 +119,7 @@ def test_shared_motion_field_gives_the_same_passes(clip: vs.VideoNode) -> None:
     """colorize searches the vectors once on the luma and shares them between its passes: each pass is then
     the same as a pass that searches on its own input's luma (a field of a larger radius serves a smaller one),
     and a field that does not fit is refused."""
-    from vsrestore.color.stabilize import compensate_pairs, motion_field, stabilize_chroma, to_p16
+    from vsrestore.color.stabilize import MotionSettings, motion_field, stabilize_chroma, to_p16
 
     small = core.resize.Bicubic(clip, 160, 68, format=vs.YUV444PS, matrix_in_s="709", range_s="full")
     field = motion_field(_gray(small), 3)
@@ -133,7 +133,14 @@ def test_shared_motion_field_gives_the_same_passes(clip: vs.VideoNode) -> None:
     c16 = to_p16(small)  # each vector of the field is the one a search on the chroma clip itself finds
     render = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16, levels=1)
     for o in (2, -2, -1):
-        want_comp, want_scd = compensate_pairs(c16, abs(o), o > 0)
+        # the search a pass made on its own input before the field was shared
+        ms = MotionSettings
+        own_sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
+        vec = core.mv.Analyse(
+            own_sup, isb=o > 0, delta=abs(o), blksize=ms.blksize, overlap=ms.overlap, chroma=False, truemotion=True
+        )
+        want_comp = core.mv.Compensate(c16, own_sup, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
+        want_scd = core.mv.SCDetection(c16, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
         got_comp = core.mv.Compensate(c16, render, field.vectors[o], thscd1=400, thscd2=130)
         for n in (3, 9):
             a, b = _planes(want_comp.get_frame(n)), _planes(got_comp.get_frame(n))

@@ -24,7 +24,6 @@ __all__ = [
     "MotionField",
     "MotionSettings",
     "box_mean",
-    "compensate_pairs",
     "match_weight",
     "motion_field",
     "stabilize_chroma",
@@ -87,24 +86,6 @@ def motion_field(luma: vs.VideoNode, radius: int) -> MotionField:
             )
     scene = core.mv.SCDetection(a16, vectors[-1], thscd1=ms.thscd1, thscd2=ms.thscd2)
     return MotionField(radius, luma.width, luma.height, vectors, scene)
-
-
-def compensate_pairs(
-    c16: vs.VideoNode, delta: int, isb: bool, sup: vs.VideoNode | None = None
-) -> tuple[vs.VideoNode, vs.VideoNode]:
-    """(compensated clip, clip with mvtools' scene-change props) for the frame ``delta`` ahead (isb: mvtools'
-    backward search, from the following frame) or ``delta`` back (forward search; its scene-change test sets
-    ``_SceneChangePrev`` on frame n for a cut between n-1 and n), searched on ``c16`` itself. ``sup``: mvtools'
-    Super clip of ``c16`` (made here when None)."""
-    ms = MotionSettings
-    if sup is None:
-        sup = core.mv.Super(c16, pel=2, sharp=2, hpad=16, vpad=16)
-    vec = core.mv.Analyse(
-        sup, isb=isb, delta=delta, blksize=ms.blksize, overlap=ms.overlap, chroma=False, truemotion=True
-    )
-    comp = core.mv.Compensate(c16, sup, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
-    scd = core.mv.SCDetection(c16, vec, thscd1=ms.thscd1, thscd2=ms.thscd2)
-    return comp, scd
 
 
 def box_mean(a: np.ndarray, size: int = 5) -> np.ndarray:
