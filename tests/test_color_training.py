@@ -248,3 +248,65 @@ def test_train_warm_starts_from_a_checkpoint(
     mod.save(mod.average_net([mod.load_net(tmp_path / "start.pth")] * 2), tmp_path / "ens.pth")
     with pytest.raises(SystemExit, match="is an ensemble"):
         mod.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", tmp_path / "ens.pth", 0.0)
+
+
+def test_decoding_search_finds_the_members_decodings(
+    repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ensemble --search-decoding`` chooses each member's temperature and ``reg_mix`` with the ensemble's
+    switches and gain: with held-out truth made by one such setting (plus a little noise) it writes that
+    setting, and its fast margins (one pass per member, every decoding blended from it) equal
+    :func:`gain_margins` run through the written ensemble's own forward."""
+    mod = repo_script("train_colorizer")
+    paths = []
+    for i, n in enumerate(trained_like_members()):
+        paths.append(tmp_path / f"m{i}.pth")
+        mod.save(n, paths[-1])
+    truth_net = mod.average_net([mod.load_net(p) for p in paths])
+    want = ((1.0, 0.25), (0.5, 0.75))  # the members were saved with (0.7, 0.5) and (1.0, 0.5)
+    for m, (t, mix) in zip(truth_net.members, want, strict=True):
+        m.temperature.fill_(t)
+        m.reg_mix.fill_(mix)
+    truth_net.agreement.fill_(1.0)
+    truth_net.multiscale.fill_(1.0)
+    truth_net.chroma_gain.fill_(0.65)
+    rng = np.random.default_rng(4)
+    vy = rng.random((3, 24, 32), dtype=np.float32)
+    clip = [torch.from_numpy(rng.random((1, 1, 24, 32), dtype=np.float32)) for _ in range(2)]
+    with torch.inference_mode():
+        truth = truth_net(torch.from_numpy(vy)[:, None]).numpy()
+        clip_truth = np.stack([truth_net(y)[0].numpy() for y in clip])
+    truth += rng.normal(0, 1e-4, truth.shape).astype(np.float32)
+    footage = [("clip", clip, clip_truth)]
+    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: (vy, truth, footage))
+    monkeypatch.setattr(mod, "SEARCH_TEMPERATURES", (0.5, 1.0))  # 7 decodings a member: a quick search
+    monkeypatch.setattr(mod, "SEARCH_MIXES", (0.0, 0.25, 0.75, 1.0))
+
+    out = tmp_path / "ens.pth"
+    mod.ensemble(tmp_path, paths, out, 1906, "extra", search_decoding=True)
+    sd = torch.load(out, weights_only=True)
+    got = tuple((float(sd[f"members.{i}.temperature"]), float(sd[f"members.{i}.reg_mix"])) for i in (0, 1))
+    assert got == want
+    assert [float(sd[k]) for k in ("agreement", "flip", "multiscale")] == [1.0, 0.0, 1.0]
+    assert float(sd["chroma_gain"]) == pytest.approx(0.65)
+
+    # the search's margins are those of the real forward, for the chosen setting and for another one
+    net = mod.load_net(out)
+    found = mod.decoding_search(net, vy, truth, footage)
+    assert found[0][4] == want
+    assert len(found) == 2 * 2 * 7 * 7  # multi-scale off/on x agreement off/on x 7 decodings per member
+    for row in (found[0], found[len(found) // 2], found[-1]):
+        _, agree, _, ms, combo, g, marg = row
+        for m, (t, mix) in zip(net.members, combo, strict=True):
+            m.temperature.fill_(t)
+            m.reg_mix.fill_(mix)
+        net.agreement.fill_(float(agree))
+        net.multiscale.fill_(float(ms))
+        net.chroma_gain.fill_(g)
+        with torch.inference_mode():
+            preds = {"photos": net(torch.from_numpy(vy)[:, None]).numpy()}
+            preds["clip"] = np.stack([net(y)[0].numpy() for y in clip])
+        for k, tk in (("photos", truth), ("clip", clip_truth)):
+            slow = mod.chroma_psnr(preds[k], tk) - mod.chroma_psnr(np.zeros_like(tk), tk)
+            assert marg[k] == pytest.approx(slow, abs=1e-3), (row, k)
+    assert found[0][0] > 20 > found[len(found) // 2][0]  # the right setting stands out

@@ -134,12 +134,30 @@ class TinyColorNet(nn.Module):
 
     def forward_single(self, y: torch.Tensor) -> torch.Tensor:
         """Chroma (N, 2, H, W) for luma (N, 1, H, W) of any size, one pass at that size."""
+        return self._at_size(self.predict, y)
+
+    def decodings(self, y: torch.Tensor, temperatures: tuple[float, ...]) -> torch.Tensor:
+        """(N, 2 + 2 x len(temperatures), H, W) for luma (N, 1, H, W) of any size, one pass: the regression
+        head's chroma (zeros without that head), then the bin distribution decoded at each of ``temperatures``,
+        all before ``chroma_gain``. Any ``reg_mix`` / temperature pair's chroma is the blend of two of them
+        (resizing is linear), which is how ``scripts/train_colorizer.py ensemble --search-decoding`` tries
+        many decodings from one pass."""
+
+        def parts(x: torch.Tensor) -> torch.Tensor:
+            logits, reg = self.heads(x)
+            dec = [self.decode(logits, t) for t in temperatures]
+            return torch.cat([torch.zeros_like(dec[0]) if reg is None else reg, *dec], 1)
+
+        return self._at_size(parts, y)
+
+    def _at_size(self, fn: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+        """``fn`` (padded luma -> half-size maps) run on ``y`` padded to a multiple of 8, resized to full
+        size and cropped back to ``y``'s."""
         h, w = y.shape[-2:]
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m
         x = F.pad(y, (0, pw, 0, ph), mode="replicate") if ph or pw else y
-        c = self.predict(x)
-        c = F.interpolate(c, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        c = F.interpolate(fn(x), size=x.shape[-2:], mode="bilinear", align_corners=False)
         return c[..., :h, :w]
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
@@ -151,20 +169,22 @@ class TinyColorNet(nn.Module):
 def multiscale_chroma(
     single: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor, scales: tuple[float, ...]
 ) -> torch.Tensor:
-    """Mean of ``single`` (luma (N, 1, h, w) -> chroma (N, 2, h, w)) run on ``y`` resized by each of ``scales``,
-    each result resized back to ``y``'s size."""
+    """Mean of ``single`` (luma (N, 1, h, w) -> maps (N, C, h, w), chroma: C = 2) run on ``y`` resized by each
+    of ``scales``, each result resized back to ``y``'s size."""
     h, w = y.shape[-2:]
-    acc = torch.zeros((y.shape[0], 2, h, w), dtype=y.dtype, device=y.device)
+    acc: torch.Tensor | None = None
     for s in scales:
         if s == 1.0:
-            acc += single(y)
-            continue
-        size = (max(8, round(h * s)), max(8, round(w * s)))
-        if s < 1:
-            ys = F.interpolate(y, size=size, mode="area")
+            out = single(y)
         else:
-            ys = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
-        acc += F.interpolate(single(ys), size=(h, w), mode="bilinear", align_corners=False)
+            size = (max(8, round(h * s)), max(8, round(w * s)))
+            if s < 1:
+                ys = F.interpolate(y, size=size, mode="area")
+            else:
+                ys = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
+            out = F.interpolate(single(ys), size=(h, w), mode="bilinear", align_corners=False)
+        acc = out if acc is None else acc + out
+    assert acc is not None, "multiscale_chroma needs at least one scale"
     return acc / len(scales)
 
 
