@@ -647,9 +647,11 @@ def train(
     data_set: str = "base",
     init: Path | None = None,
     lr: float = 2e-3,
+    crop: int = CROP,
 ) -> None:
     """Train a :class:`TinyColorNet` for ``steps`` optimiser steps (peak learning rate ``lr``, cosine decay over
-    ``schedule_steps``), calibrate its decoding and write it to ``out``. ``init``: start from that trained
+    ``schedule_steps``) on random ``crop`` x ``crop`` windows of the stored patches (a multiple of 8, at most
+    ``PATCH``), calibrate its decoding and write it to ``out``. ``init``: start from that trained
     checkpoint's weights instead of from scratch (a warm restart; the shipped members were trained from
     scratch, and the restart tried on them is in benchmarks/results/colorize.md)."""
     import torch
@@ -657,6 +659,8 @@ def train(
 
     from vsrestore.color.models.tiny import TinyColorNet
 
+    if crop % 8 or not 8 <= crop <= PATCH:
+        raise SystemExit(f"--crop {crop}: use a multiple of 8 from 8 to the stored patch side, {PATCH}")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
@@ -678,8 +682,8 @@ def train(
     losses: list[float] = []
     while step < steps:
         idx = rng.integers(0, len(tr), batch)
-        oy, ox = rng.integers(0, PATCH - CROP + 1, 2)
-        p = tr[idx, :, oy : oy + CROP, ox : ox + CROP]
+        oy, ox = rng.integers(0, PATCH - crop + 1, 2)
+        p = tr[idx, :, oy : oy + crop, ox : ox + crop]
         if rng.random() < 0.5:
             p = p[..., ::-1]
         y = degrade_luma(np.ascontiguousarray(p[:, 0]), rng)
@@ -713,6 +717,7 @@ def train(
         "steps": step,
         "schedule_steps": schedule_steps,
         "batch": batch,
+        "crop": crop,
         "minutes": round((time.time() - t0) / 60, 1),
     }
     meta |= calibrate(net, tr, va, seed, cache)
@@ -977,6 +982,7 @@ def main(argv: list[str] | None = None) -> int:
     p2.add_argument("--threads", type=int, default=2, help="torch threads (the result depends on it)")
     p2.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p2.add_argument("--init", type=Path, default=None, help="start from this trained net (a warm restart)")
+    p2.add_argument("--crop", type=int, default=CROP, help=f"training window side, px (at most {PATCH})")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         default_list = DEFAULT_LIST if a.data_set == "base" else EXTRA_LIST
@@ -989,7 +995,20 @@ def main(argv: list[str] | None = None) -> int:
         ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set, a.try_flip, a.search_decoding)
     else:
         out = a.out or a.cache / f"colorizer_{a.data_set}.pth"
-        train(a.cache, out, a.seed, a.steps, a.schedule_steps, a.minutes, a.batch, a.threads, a.data_set, a.init, a.lr)
+        train(
+            a.cache,
+            out,
+            a.seed,
+            a.steps,
+            a.schedule_steps,
+            a.minutes,
+            a.batch,
+            a.threads,
+            a.data_set,
+            a.init,
+            a.lr,
+            a.crop,
+        )
     return 0
 
 

@@ -220,7 +220,8 @@ def test_train_warm_starts_from_a_checkpoint(
     repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``train --init``: the run starts from the given net's weights (with a zero learning rate they come out
-    unchanged, while a run from scratch has other weights); an ensemble is refused as a starting point."""
+    unchanged, while a run from scratch has other weights); an ensemble is refused as a starting point.
+    ``--crop``: a window that is no multiple of 8 is refused, the whole stored patch trains."""
     mod = repo_script("train_colorizer")
     rng = np.random.default_rng(0)
     patches = rng.random((6, 3, mod.PATCH, mod.PATCH), dtype=np.float32)
@@ -244,6 +245,21 @@ def test_train_warm_starts_from_a_checkpoint(
     for k in ("enc0.0.0.weight", "head.weight", "reg.weight"):
         assert torch.equal(warm[k], initial[k]), k
         assert not torch.equal(cold[k], initial[k]), k
+
+    with pytest.raises(SystemExit, match="--crop 60: use a multiple of 8"):
+        mod.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 0.0, 60)
+    seen: list[tuple[int, ...]] = []
+    degrade = mod.degrade_luma
+
+    def recording(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        seen.append(y.shape)
+        return degrade(y, rng)
+
+    monkeypatch.setattr(mod, "degrade_luma", recording)
+    for crop in (mod.PATCH, 40):
+        mod.train(tmp_path, tmp_path / "c.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 2e-3, crop)
+        assert seen.pop() == (2, crop, crop)
+    assert mod.load_net(tmp_path / "c.pth").state_dict().keys() == initial.keys()
 
     mod.save(mod.average_net([mod.load_net(tmp_path / "start.pth")] * 2), tmp_path / "ens.pth")
     with pytest.raises(SystemExit, match="is an ensemble"):
