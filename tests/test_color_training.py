@@ -182,6 +182,30 @@ def test_ensemble_flip_averages_mirror_passes(repo_script: Callable[[str], Modul
     assert isinstance(loaded, TinyColorEnsemble) and float(loaded.flip) == 0.0
 
 
+def saved_members(mod: ModuleType, tmp_path: Path) -> list[Path]:
+    """:func:`trained_like_members` saved by the training script, as ``ensemble`` takes them."""
+    paths = []
+    for i, n in enumerate(trained_like_members()):
+        paths.append(tmp_path / f"m{i}.pth")
+        mod.save(n, paths[-1])
+    return paths
+
+
+def planted_held_out(
+    truth_net: torch.nn.Module, seed: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, list[torch.Tensor], np.ndarray]]]:
+    """Held-out data (photo luma, truth chroma, one footage clip) whose truth is ``truth_net``'s own chroma (plus
+    a little noise on the photos): a search over settings should find the net's."""
+    rng = np.random.default_rng(seed)
+    vy = rng.random((3, 24, 32), dtype=np.float32)
+    clip = [torch.from_numpy(rng.random((1, 1, 24, 32), dtype=np.float32)) for _ in range(2)]
+    with torch.inference_mode():
+        truth = truth_net(torch.from_numpy(vy)[:, None]).numpy()
+        clip_truth = np.stack([truth_net(y)[0].numpy() for y in clip])
+    truth += rng.normal(0, 1e-4, truth.shape).astype(np.float32)
+    return vy, truth, [("clip", clip, clip_truth)]
+
+
 def test_ensemble_command_chooses_on_held_out_data(
     repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,23 +213,14 @@ def test_ensemble_command_chooses_on_held_out_data(
     case: with held-out truth made by one setting (plus a little noise) it writes that setting, and it leaves
     ``flip`` off unless ``try_flip``."""
     mod = repo_script("train_colorizer")
-    paths = []
-    for i, n in enumerate(trained_like_members()):
-        paths.append(tmp_path / f"m{i}.pth")
-        mod.save(n, paths[-1])
+    paths = saved_members(mod, tmp_path)
     truth_net = mod.average_net([mod.load_net(p) for p in paths])
     truth_net.agreement.fill_(1.0)
     truth_net.flip.fill_(1.0)
     truth_net.multiscale.fill_(1.0)
     truth_net.chroma_gain.fill_(0.7)
-    rng = np.random.default_rng(3)
-    vy = rng.random((3, 24, 32), dtype=np.float32)
-    clip = [torch.from_numpy(rng.random((1, 1, 24, 32), dtype=np.float32)) for _ in range(2)]
-    with torch.inference_mode():
-        truth = truth_net(torch.from_numpy(vy)[:, None]).numpy()
-        clip_truth = np.stack([truth_net(y)[0].numpy() for y in clip])
-    truth += rng.normal(0, 1e-4, truth.shape).astype(np.float32)
-    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: (vy, truth, [("clip", clip, clip_truth)]))
+    held = planted_held_out(truth_net, 3)
+    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: held)
 
     out = tmp_path / "ens.pth"
     mod.ensemble(tmp_path, paths, out, 1906, "extra", try_flip=True)
@@ -274,10 +289,7 @@ def test_decoding_search_finds_the_members_decodings(
     setting, and its fast margins (one pass per member, every decoding blended from it) equal
     :func:`gain_margins` run through the written ensemble's own forward."""
     mod = repo_script("train_colorizer")
-    paths = []
-    for i, n in enumerate(trained_like_members()):
-        paths.append(tmp_path / f"m{i}.pth")
-        mod.save(n, paths[-1])
+    paths = saved_members(mod, tmp_path)
     truth_net = mod.average_net([mod.load_net(p) for p in paths])
     want = ((1.0, 0.25), (0.5, 0.75))  # the members were saved with (0.7, 0.5) and (1.0, 0.5)
     for m, (t, mix) in zip(truth_net.members, want, strict=True):
@@ -286,14 +298,8 @@ def test_decoding_search_finds_the_members_decodings(
     truth_net.agreement.fill_(1.0)
     truth_net.multiscale.fill_(1.0)
     truth_net.chroma_gain.fill_(0.65)
-    rng = np.random.default_rng(4)
-    vy = rng.random((3, 24, 32), dtype=np.float32)
-    clip = [torch.from_numpy(rng.random((1, 1, 24, 32), dtype=np.float32)) for _ in range(2)]
-    with torch.inference_mode():
-        truth = truth_net(torch.from_numpy(vy)[:, None]).numpy()
-        clip_truth = np.stack([truth_net(y)[0].numpy() for y in clip])
-    truth += rng.normal(0, 1e-4, truth.shape).astype(np.float32)
-    footage = [("clip", clip, clip_truth)]
+    vy, truth, footage = planted_held_out(truth_net, 4)
+    (_, clip, clip_truth) = footage[0]
     monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: (vy, truth, footage))
     monkeypatch.setattr(mod, "SEARCH_TEMPERATURES", (0.5, 1.0))  # 7 decodings a member: a quick search
     monkeypatch.setattr(mod, "SEARCH_MIXES", (0.0, 0.25, 0.75, 1.0))
