@@ -61,6 +61,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -797,11 +798,12 @@ def ensemble(
     if search_decoding:
         searched = decoding_search(net, vy, truth, footage, try_flip)
         own = tuple((float(m.temperature), float(m.reg_mix)) for m in net.members)
-        for row in searched[:10] + [r for r in searched if r[4] == own and r[1] == 1 and r[3] == 1][:1]:
+        mine = [r for r in searched if r.decodings == own and r.agreement == 1 and r.multiscale == 1][:1]
+        for row in searched[:10] + mine:  # the ten best, then the members' own decodings for comparison
             print(
-                f"worst {row[0]:+.2f}: agreement={row[1]} flip={row[2]} multiscale={row[3]} "
-                f"(T, reg_mix) per member {row[4]} gain={row[5]}: "
-                + ", ".join(f"{k} {v:+.2f}" for k, v in row[6].items()),
+                f"worst {row.worst:+.2f}: agreement={row.agreement} flip={row.flip} multiscale={row.multiscale} "
+                f"(T, reg_mix) per member {row.decodings} gain={row.gain}: "
+                + ", ".join(f"{k} {v:+.2f}" for k, v in row.margins.items()),
                 flush=True,
             )
         _, agree, flip, ms, combo, g, best_m = searched[0]
@@ -867,14 +869,25 @@ def member_parts(member, y, scales: tuple[float, ...], flip: bool):  # type: ign
     return out
 
 
-def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_flip: bool = False) -> list:  # type: ignore[no-untyped-def,type-arg]
+class SearchRow(NamedTuple):
+    """One setting tried by :func:`decoding_search` and its held-out margins over flat gray (dB)."""
+
+    worst: float
+    agreement: int
+    flip: int
+    multiscale: int
+    decodings: tuple[tuple[float, float], ...]  # (temperature, reg_mix) per member
+    gain: float
+    margins: dict[str, float]
+
+
+def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_flip: bool = False) -> list[SearchRow]:  # type: ignore[no-untyped-def,type-arg]
     """Held-out margins over flat gray (dB, as :func:`gain_margins`) of an ensemble under every combination of
     its members' decodings (:func:`member_decodings` for each member), ``agreement``, ``multiscale``, ``flip``
     (only with ``try_flip``) and gain (``SEARCH_GAINS``). One pass of each member per setting of multi-scale
     and flip gives all decodings (:meth:`TinyColorNet.decodings`), and the margins of every gain follow from
     three sums, so the search costs about as much as :func:`gain_margins` plus the per-pixel agreement.
-    Returns ``[(worst margin, agreement, flip, multiscale, ((T, mix) per member), gain, margins)]``, best
-    first."""
+    Returns every setting's :class:`SearchRow`, best worst case first."""
     import itertools
 
     import torch
@@ -887,7 +900,7 @@ def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_f
     sets += [(name, ys, tc) for name, ys, tc in footage]
     truth_sq = {name: float(np.mean(tc.astype(np.float64) ** 2)) for name, _, tc in sets}
     combos = list(itertools.product(*[member_decodings(m) for m in members]))
-    found = []
+    found: list[SearchRow] = []
     for ms, flip in itertools.product((0, 1), (0, 1) if try_flip else (0,)):
         scales = TinyColorNet.scales if ms else (1.0,)
         with torch.inference_mode():
@@ -901,8 +914,11 @@ def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_f
             for name, per_member in cached.items():
                 outs = []
                 for p, (temp, mix) in zip(per_member, combo, strict=True):
-                    k = 2 + 2 * temps.index(temp) if mix < 1.0 else 2  # mix 1: the regression head alone
-                    outs.append(mix * p[:, :2] + (1.0 - mix) * p[:, k : k + 2] if mix < 1.0 else p[:, :2])
+                    if mix >= 1.0:  # the regression head alone
+                        outs.append(p[:, :2])
+                    else:  # blended with the bins decoded at that temperature
+                        k = 2 + 2 * temps.index(temp)
+                        outs.append(mix * p[:, :2] + (1.0 - mix) * p[:, k : k + 2])
                 chroma[name] = outs
             for agree in (0, 1) if len(members) > 1 else (0,):
                 sums = {}
@@ -922,8 +938,8 @@ def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_f
                     if best is None or min(marg.values()) > min(best[1].values()):
                         best = (g, marg)
                 assert best is not None
-                found.append((min(best[1].values()), agree, flip, ms, combo, best[0], best[1]))
-    found.sort(key=lambda r: -r[0])
+                found.append(SearchRow(min(best[1].values()), agree, flip, ms, combo, best[0], best[1]))
+    found.sort(key=lambda r: -r.worst)
     return found
 
 

@@ -315,7 +315,7 @@ def test_decoding_search_finds_the_members_decodings(
     # the search's margins are those of the real forward, for the chosen setting and for another one
     net = mod.load_net(out)
     found = mod.decoding_search(net, vy, truth, footage)
-    assert found[0][4] == want
+    assert found[0].decodings == want
     assert len(found) == 2 * 2 * 7 * 7  # multi-scale off/on x agreement off/on x 7 decodings per member
     for row in (found[0], found[len(found) // 2], found[-1]):
         _, agree, _, ms, combo, g, marg = row
@@ -331,4 +331,4 @@ def test_decoding_search_finds_the_members_decodings(
         for k, tk in (("photos", truth), ("clip", clip_truth)):
             slow = mod.chroma_psnr(preds[k], tk) - mod.chroma_psnr(np.zeros_like(tk), tk)
             assert marg[k] == pytest.approx(slow, abs=1e-3), (row, k)
-    assert found[0][0] > 20 > found[len(found) // 2][0]  # the right setting stands out
+    assert found[0].worst > 20 > found[len(found) // 2].worst  # the right setting stands out
