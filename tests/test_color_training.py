@@ -220,15 +220,23 @@ def test_ensemble_command_chooses_on_held_out_data(
     truth_net.multiscale.fill_(1.0)
     truth_net.chroma_gain.fill_(0.7)
     held = planted_held_out(truth_net, 3)
-    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: held)
+    asked: list[bool] = []
+
+    def fake_held_out(cache: Path, seed: int, data_set: str, npm: bool = False) -> tuple:  # type: ignore[type-arg]
+        asked.append(npm)
+        return held
+
+    monkeypatch.setattr(mod, "held_out", fake_held_out)
 
     out = tmp_path / "ens.pth"
     mod.ensemble(tmp_path, paths, out, 1906, "extra", try_flip=True)
     sd = torch.load(out, weights_only=True)
     assert [float(sd[k]) for k in ("agreement", "flip", "multiscale")] == [1.0, 1.0, 1.0]
     assert float(sd["chroma_gain"]) == pytest.approx(0.7)
-    mod.ensemble(tmp_path, paths, out, 1906, "extra")
+    mod.main(["ensemble", "--cache", str(tmp_path), "--data-set", "extra", "--out", str(out), *map(str, paths)])
     assert float(torch.load(out, weights_only=True)["flip"]) == 0.0
+    mod.main(["ensemble", "--cache", str(tmp_path), "--npm-footage", "--out", str(out), *map(str, paths)])
+    assert asked == [False, False, True]  # --npm-footage reaches the held-out data
 
 
 def test_train_warm_starts_from_a_checkpoint(
@@ -300,7 +308,7 @@ def test_decoding_search_finds_the_members_decodings(
     truth_net.chroma_gain.fill_(0.65)
     vy, truth, footage = planted_held_out(truth_net, 4)
     (_, clip, clip_truth) = footage[0]
-    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set: (vy, truth, footage))
+    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set, npm=False: (vy, truth, footage))
     monkeypatch.setattr(mod, "SEARCH_TEMPERATURES", (0.5, 1.0))  # 7 decodings a member: a quick search
     monkeypatch.setattr(mod, "SEARCH_MIXES", (0.0, 0.25, 0.75, 1.0))
 

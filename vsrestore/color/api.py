@@ -86,7 +86,7 @@ def colorize(
     :param out: :class:`ColorOut`: YUV420 (default; needs even width and height), YUV444 (the input's luma
         plane bit-exact, same depth) or RGB (same depth; float input gives RGBS).
     :param saturation: scale of the predicted chroma (default 1.0: the model's own, which for the default model
-        is tuned for the least chroma error, so it is muted where the net is unsure; 1.3-1.6 gives a livelier
+        is tuned for the least chroma error, so it is muted where the net is unsure; 1.5-2 gives a livelier
         picture, 0 gives grey). Reference colours are not scaled.
     :param stabilize: motion-compensated temporal smoothing of the chroma (see :mod:`.stabilize`), run
         ``STAB_PASSES`` times (each pass smooths the previous one's output, so the support is passes * radius
