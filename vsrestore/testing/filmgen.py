@@ -22,7 +22,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -291,7 +291,7 @@ def to_clip(frames: np.ndarray, fps: Fraction | int = 24, fmt: int = vs.GRAY8) -
 
 
 def encode_h264(
-    frames: np.ndarray,
+    frames: np.ndarray | Iterable[np.ndarray],
     path: str | os.PathLike[str],
     *,
     fps: int = 24,
@@ -301,12 +301,22 @@ def encode_h264(
 ) -> Path:
     """Encode luma frames (T, H, W) float 0..1 as H.264 (yuv420p, grey chroma, limited range) in MKV or MP4.
 
+    ``frames`` may also be an iterable of (H, W) frames (streamed: a long or large case is never held whole).
     Uses the ffmpeg binary of ``imageio_ffmpeg``; the file is written atomically.
     """
+    import itertools
+
     import imageio_ffmpeg
 
     path = Path(path)
-    t, h, w = frames.shape
+    if isinstance(frames, np.ndarray):
+        h, w = frames.shape[1:]
+        chunks: Iterable[np.ndarray] = (frames[s : s + 32] for s in range(0, frames.shape[0], 32))
+    else:
+        it = iter(frames)
+        first = next(it)
+        h, w = first.shape
+        chunks = (f[None] for f in itertools.chain([first], it))
     if h % 2 or w % 2:
         raise ValueError(f"encode_h264: frame size {w}x{h} must be even for yuv420p")
     fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
@@ -324,8 +334,8 @@ def encode_h264(
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
         assert proc.stdin is not None
-        for s in range(0, t, 32):
-            proc.stdin.write(np.clip(np.rint(frames[s : s + 32] * 255), 0, 255).astype(np.uint8).tobytes())
+        for chunk in chunks:
+            proc.stdin.write(np.clip(np.rint(chunk * 255), 0, 255).astype(np.uint8).tobytes())
         proc.stdin.close()
         if proc.wait() != 0:
             raise RuntimeError(f"encode_h264: ffmpeg failed ({' '.join(cmd)})")
