@@ -34,13 +34,14 @@ def load_rife(model: str | os.PathLike[str] | None) -> tuple[IFNet, RifeSpec]:
     try:
         spec = detect_spec(sd)
     except UnknownLayout as e:
-        raise WeightsError(f"{path}: {e}; {RIFE_INFO.describe()}") from e
+        raise WeightsError(f"{path}: {e}. Supported files come from {RIFE_INFO.source}") from e
     net = IFNet(spec)
     misfit = _misfit(net.state_dict(), sd, spec.name)
     if misfit:
         raise WeightsError(
             f"{path}: looks like RIFE {spec.name} ({', '.join(spec.versions)}) but {misfit}; it is a variant "
-            f"vsrestore does not know. Known versions by layout: {known_versions()}. {RIFE_INFO.describe()}"
+            f"vsrestore does not know. Known versions (grouped by layout): {known_versions()}. Supported files "
+            f"come from {RIFE_INFO.source}"
         )
     net.load_state_dict(sd, strict=True)
     return net.eval(), spec

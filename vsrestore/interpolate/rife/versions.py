@@ -45,8 +45,8 @@ SCALES: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def known_versions() -> str:
-    """The supported versions in words, grouped by layout (for messages)."""
-    return "; ".join(f"{s.name}: {', '.join(s.versions)}" for s in SPECS)
+    """The supported versions in words, those sharing one layout together (for messages)."""
+    return "; ".join(", ".join(s.versions) for s in SPECS)
 
 _KEEP = re.compile(r"^(block\d+|encode)\.")
 
@@ -88,22 +88,25 @@ def _found(sd: Mapping[str, torch.Tensor]) -> RifeSpec:
     return RifeSpec("found", (), widths, encoder=kind, enc_width=ew, enc_out=eo, out_ch=out_ch)
 
 
-def _differences(found: RifeSpec, spec: RifeSpec) -> list[str]:
-    """How ``found`` differs from ``spec``, in words naming what the file has and what the version has."""
-    diffs: list[str] = []
+def _differences(found: RifeSpec, spec: RifeSpec) -> list[tuple[int, str]]:
+    """How ``found`` differs from ``spec``: (weight, words naming what the file has and what the version has);
+    the weights (differing blocks, encoder parts) rank the known versions by closeness."""
+    diffs: list[tuple[int, str]] = []
+    same = sum(a != b for a, b in zip(found.widths, spec.widths, strict=False))
     if len(found.widths) != len(spec.widths):
-        diffs.append(f"block count {len(found.widths)} (RIFE {spec.name} has {len(spec.widths)})")
-    elif found.widths != spec.widths:
-        diffs.append(f"block widths {list(found.widths)} (RIFE {spec.name} has {list(spec.widths)})")
+        diffs.append((abs(len(found.widths) - len(spec.widths)) + same,
+                      f"block count {len(found.widths)} (RIFE {spec.name} has {len(spec.widths)})"))
+    elif same:
+        diffs.append((same, f"block widths {list(found.widths)} (RIFE {spec.name} has {list(spec.widths)})"))
     if found.encoder != spec.encoder:
-        diffs.append(f"encoder {found.encoder.value} (RIFE {spec.name} has {spec.encoder.value})")
+        diffs.append((2, f"encoder {found.encoder.value} (RIFE {spec.name} has {spec.encoder.value})"))
     elif found.encoder != EncoderKind.NONE:
         if found.enc_width != spec.enc_width:
-            diffs.append(f"encoder width {found.enc_width} (RIFE {spec.name} has {spec.enc_width})")
+            diffs.append((1, f"encoder width {found.enc_width} (RIFE {spec.name} has {spec.enc_width})"))
         if found.enc_out != spec.enc_out:
-            diffs.append(f"encoder output {found.enc_out} channels (RIFE {spec.name} has {spec.enc_out})")
+            diffs.append((1, f"encoder output {found.enc_out} channels (RIFE {spec.name} has {spec.enc_out})"))
     if found.out_ch != spec.out_ch:
-        diffs.append(f"block output {found.out_ch} channels (RIFE {spec.name} has {spec.out_ch})")
+        diffs.append((1, f"block output {found.out_ch} channels (RIFE {spec.name} has {spec.out_ch})"))
     return diffs
 
 
@@ -121,11 +124,16 @@ def detect_spec(sd: Mapping[str, torch.Tensor]) -> RifeSpec:
             "RIFE 4.0-4.4 layout (plain blocks, no residual convolutions) is not supported; use RIFE 4.5 or newer"
         )
     found = _found(sd)
-    ranked = sorted(((len(_differences(found, s)), k) for k, s in enumerate(SPECS)))
-    best = SPECS[ranked[0][1]]
-    if ranked[0][0] == 0:
+    # closest: the fewest blocks more or less (the forward differs with them), then the fewest other differences
+    ranked = sorted(
+        ((abs(len(found.widths) - len(s.widths)), sum(w for w, _ in _differences(found, s)), k)
+         for k, s in enumerate(SPECS))
+    )
+    best = SPECS[ranked[0][2]]
+    if ranked[0][:2] == (0, 0):
         return best
+    words = "; ".join(d for _, d in _differences(found, best))
     raise UnknownLayout(
         f"unsupported RIFE layout ({describe_layout(sd)}): closest is RIFE {best.name}, but this file has "
-        f"{'; '.join(_differences(found, best))}. Known versions by layout: {known_versions()}"
+        f"{words}. Known versions (grouped by layout): {known_versions()}"
     )
