@@ -395,11 +395,16 @@ def test_refusal_names_the_tensor_that_does_not_fit(tmp_path: Path) -> None:
 def test_settings_refused_with_the_fix(tmp_path: Path, bikes_small: vs.VideoNode) -> None:
     with pytest.raises(ValueError, match=r"scale=0\.3 .* 0\.25, 0\.5, 1\.0, 2\.0, 4\.0"):
         RifeSettings(scale=0.3)
+    with pytest.raises(ValueError, match=r"scale='half' .* 0\.25, 0\.5"):
+        RifeSettings(scale="half")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="padding='edge'.*'reference' or 'reflect'"):
         RifeSettings(padding="edge")
     assert RifeSettings(padding="reflect").padding is Padding.REFLECT and set(SCALES) >= {0.25, 0.5, 1.0}
     path = _save_layout(tmp_path / "flownet.pkl", LAYOUTS["4.25"])
     clip = core.std.AssumeFPS(bikes_small[:3], fpsnum=12)
+    with pytest.raises(TypeError, match=r"rife_settings must be a RifeSettings\(.*not dict"):
+        interpolate(clip, 24, engine=Engine.RIFE, model=path, rife_settings={"scale": 0.5},  # type: ignore[arg-type]
+                    backend=Backend(device="cpu", threads=1))
     with pytest.raises(ValueError, match=r"ensemble=True, but this model is RIFE 4\.25 \(4\.25, 4\.26\).*"
                                          r"use ensemble=False \(versions with it: 4\.5, 4\.6, .*4\.24"):
         interpolate(clip, 24, engine=Engine.RIFE, model=path, rife_settings=RifeSettings(ensemble=True),
@@ -408,14 +413,17 @@ def test_settings_refused_with_the_fix(tmp_path: Path, bikes_small: vs.VideoNode
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_version_runs_at_every_scale(spec: Any) -> None:
-    """Shapes work out for each version at every scale the reference accepts (padded as the reference;
-    random weights, a 40x24 frame), with the ensemble pass where the version has it."""
+    """Shapes work out for each version at every scale the reference accepts, with the ensemble pass where the
+    version has it (random weights, a 40x24 frame). Mirrored padding, to the smallest multiple the version
+    allows at that scale (8 to 512): the tightest case; the reference's multiples of 128 / scale are
+    multiples of those."""
     from vsrestore.interpolate.rife.node import rife_runner
 
     torch.manual_seed(0)
     net = IFNet(spec)
     x = torch.rand(1, 7, 24, 40)
     for scale in SCALES:
-        runner = rife_runner(net, Backend(device="cpu", threads=1), RifeSettings(scale=scale, ensemble=spec.ensemble))
+        settings = RifeSettings(scale=scale, ensemble=spec.ensemble, padding="reflect")
+        runner = rife_runner(net, Backend(device="cpu", threads=1), settings)
         y = runner(x)
         assert y.shape == (1, 3, 24, 40) and bool(torch.isfinite(y).all())

@@ -45,7 +45,11 @@ def rife_runner(net: IFNet, backend: Backend | None = None, settings: RifeSettin
 
     :raises ValueError: settings the version cannot run (ensemble on 4.21+).
     """
-    cfg = settings or RifeSettings()
+    cfg = RifeSettings() if settings is None else settings
+    if not isinstance(cfg, RifeSettings):
+        raise TypeError(
+            f"rife_settings must be a RifeSettings(scale=..., ensemble=..., padding=...), not {type(cfg).__name__}"
+        )
     cfg.check(net.spec)
     multiple, padding = pad_multiple(net.spec, cfg), Padding(cfg.padding)
 

@@ -46,7 +46,11 @@ class RifeSettings:
     padding: Padding | str = Padding.REFERENCE
 
     def __post_init__(self) -> None:
-        if float(self.scale) not in SCALES:
+        try:
+            scale = float(self.scale)
+        except (TypeError, ValueError):
+            scale = float("nan")
+        if scale not in SCALES:
             raise ValueError(
                 f"RifeSettings: scale={self.scale!r} is not one RIFE supports; use one of "
                 f"{', '.join(str(s) for s in SCALES)} (0.5 for 4K or fast motion)"
@@ -58,7 +62,7 @@ class RifeSettings:
                 f"RifeSettings: padding={self.padding!r} is not known; use "
                 f"{' or '.join(repr(p.value) for p in Padding)}"
             ) from e
-        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "scale", scale)
 
     def check(self, spec: RifeSpec) -> None:
         """Refuse settings the loaded version cannot run.
