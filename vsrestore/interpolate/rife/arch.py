@@ -7,6 +7,8 @@ shuffle, and its output is resized back up. Block 0 sees both frames (and, from 
 each), the timestep; later blocks see both frames warped by the current flow, the warped features, the
 timestep, the mask (and, from 4.21 on, 8 channels passed on from the previous block) plus the current flow,
 and add a flow correction. The result is ``warp(img0, f0) * m + warp(img1, f1) * (1 - m)``.
+``scale`` (the reference's ``--scale``) divides every block's factor; ``ensemble`` (4.5-4.20, 4.24) also
+runs each block on the swapped pair and averages the two estimates.
 
 Parameter names follow the published state dicts (``block0.conv0.0.0.weight``, ``encode.cnn0.weight``,
 ...), so ``load_state_dict`` takes a ``flownet.pkl`` as it is.

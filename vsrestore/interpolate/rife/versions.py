@@ -92,12 +92,12 @@ def _differences(found: RifeSpec, spec: RifeSpec) -> list[tuple[int, str]]:
     """How ``found`` differs from ``spec``: (weight, words naming what the file has and what the version has);
     the weights (differing blocks, encoder parts) rank the known versions by closeness."""
     diffs: list[tuple[int, str]] = []
-    same = sum(a != b for a, b in zip(found.widths, spec.widths, strict=False))
+    differing = sum(a != b for a, b in zip(found.widths, spec.widths, strict=False))
     if len(found.widths) != len(spec.widths):
-        diffs.append((abs(len(found.widths) - len(spec.widths)) + same,
+        diffs.append((abs(len(found.widths) - len(spec.widths)) + differing,
                       f"block count {len(found.widths)} (RIFE {spec.name} has {len(spec.widths)})"))
-    elif same:
-        diffs.append((same, f"block widths {list(found.widths)} (RIFE {spec.name} has {list(spec.widths)})"))
+    elif differing:
+        diffs.append((differing, f"block widths {list(found.widths)} (RIFE {spec.name} has {list(spec.widths)})"))
     if found.encoder != spec.encoder:
         diffs.append((2, f"encoder {found.encoder.value} (RIFE {spec.name} has {spec.encoder.value})"))
     elif found.encoder != EncoderKind.NONE:
