@@ -1,5 +1,7 @@
 """RIFE 4.x engine: layouts derived from the published model definitions, version recognition, loading
-errors, and a forward pass with random weights through the node (no real weights are available here)."""
+errors that name what differs, settings (scale, ensemble, padding), a forward pass with random weights through
+the node, and parity with a re-implementation of the reference's padding and call (issue 24; no real weights
+are available here, so the weights are seeded random ones saved as the published files are)."""
 
 from __future__ import annotations
 
