@@ -14,6 +14,7 @@ from vsrestore.core.checks import check_clip
 
 from .blend import blend_pair
 from .mvflow import MVEngine, MVSettings, work_format
+from .rife.settings import RifeSettings
 from .scenecut import CutSettings, pair_analysis
 from .timing import RateLike, Schedule, clip_durations, make_schedule, parse_rate
 
@@ -75,6 +76,7 @@ def interpolate(
     cut_settings: CutSettings | None = None,
     mv_settings: MVSettings | None = None,
     backend: Backend | None = None,
+    rife_settings: RifeSettings | None = None,
 ) -> vs.VideoNode:
     """Make a clip smooth at a standard rate by drawing in-between frames.
 
@@ -93,6 +95,9 @@ def interpolate(
     :param detect_cuts: look for scene cuts and fades between source frames (default on).
     :param cut_settings, mv_settings: thresholds of the cut detector and parameters of the mvtools engine.
     :param backend: RIFE only: device and precision (default CUDA with fp16 when present, else CPU fp32).
+    :param rife_settings: RIFE only: flow ``scale`` (0.25-4; 0.5 for 4K), ``ensemble`` and ``padding``
+        (default: as Practical-RIFE's ``inference_video.py`` runs it, zeros to a multiple of
+        ``max(128, 128 / scale)``); see :class:`~vsrestore.interpolate.rife.RifeSettings`.
     :returns: a constant-rate clip at ``fps`` in the input's format, ``ceil(T * fps)`` frames long (``T``:
         the source length in seconds; output frame k shows source time ``k / fps``). Frame props:
 
@@ -105,7 +110,8 @@ def interpolate(
         * ``InterpolateFade`` (int 0/1): the two source frames are part of a fade;
         * ``InterpolateEngine`` (str): what drew the frame (``copy`` for an exact source frame, else an
           :class:`Engine` value).
-    :raises vs.Error: unusable clip; :class:`ValueError`: bad rate or durations;
+    :raises vs.Error: unusable clip; :class:`ValueError`: bad rate or durations, RIFE settings the model's
+        version cannot run (ensemble on 4.21 and later);
         :class:`~vsrestore.core.weights.WeightsError`: RIFE weights missing or not RIFE 4.x.
     """
     try:
@@ -125,7 +131,7 @@ def interpolate(
         durs = clip_durations(clip, func=FUNC)
     rate = _target_rate(clip, durs, fps, factor)
     sched = make_schedule(durs, rate)
-    return _build(clip, sched, eng, fb, model, detect_cuts, cut_settings, mv_settings, backend)
+    return _build(clip, sched, eng, fb, model, detect_cuts, cut_settings, mv_settings, backend, rife_settings)
 
 
 def _mv_engine(clip: vs.VideoNode, settings: MVSettings | None) -> MVEngine:
@@ -147,7 +153,7 @@ def _mv_engine(clip: vs.VideoNode, settings: MVSettings | None) -> MVEngine:
 
 def _build(clip: vs.VideoNode, sched: Schedule, eng: Engine, fb: Engine, model: str | os.PathLike[str] | None,
            detect_cuts: bool, cut_settings: CutSettings | None, mv_settings: MVSettings | None,
-           backend: Backend | None) -> vs.VideoNode:
+           backend: Backend | None, rife_settings: RifeSettings | None = None) -> vs.VideoNode:
     n_out = sched.num_frames
     last = clip.num_frames - 1
     rate = sched.fps
@@ -168,7 +174,8 @@ def _build(clip: vs.VideoNode, sched: Schedule, eng: Engine, fb: Engine, model: 
     if eng == Engine.RIFE and clip.num_frames > 1:
         from .rife.node import rife_frames
 
-        rife_out = rife_frames(src, sched, model=model, backend=backend, template=template)
+        rife_out = rife_frames(src, sched, model=model, backend=backend, template=template,
+                               settings=rife_settings)
 
     cut_pos = 0 if detect_cuts and clip.num_frames > 1 else None
     rel_pos = len(prop_srcs) - 1 if mv is not None else None

@@ -2,6 +2,7 @@
 
 from .arch import IFNet, RifeSpec
 from .loader import RIFE_INFO, load_rife
-from .versions import SPECS, detect_spec
+from .settings import Padding, RifeSettings
+from .versions import SCALES, SPECS, detect_spec
 
-__all__ = ["RIFE_INFO", "SPECS", "IFNet", "RifeSpec", "detect_spec", "load_rife"]
+__all__ = ["RIFE_INFO", "SCALES", "SPECS", "IFNet", "Padding", "RifeSettings", "RifeSpec", "detect_spec", "load_rife"]

@@ -7,6 +7,8 @@ shuffle, and its output is resized back up. Block 0 sees both frames (and, from 
 each), the timestep; later blocks see both frames warped by the current flow, the warped features, the
 timestep, the mask (and, from 4.21 on, 8 channels passed on from the previous block) plus the current flow,
 and add a flow correction. The result is ``warp(img0, f0) * m + warp(img1, f1) * (1 - m)``.
+``scale`` (the reference's ``--scale``) divides every block's factor; ``ensemble`` (4.5-4.20, 4.24) also
+runs each block on the swapped pair and averages the two estimates.
 
 Parameter names follow the published state dicts (``block0.conv0.0.0.weight``, ``encode.cnn0.weight``,
 ...), so ``load_state_dict`` takes a ``flownet.pkl`` as it is.
@@ -45,7 +47,10 @@ class RifeSpec:
     :param out_ch: channels a block emits after the pixel shuffle (4 flow + 1 mask + extras).
     :param block_feat: channels of those extras passed on to the next block (0 or 8).
     :param mask_accumulates: later blocks add to the mask (4.5, 4.6) instead of replacing it.
-    :param multiple: input sides must be divisible by this.
+    :param multiple: input sides must be divisible by this at ``scale=1`` (4 times the coarsest block
+        scale); see :meth:`multiple_at`.
+    :param ensemble: the version's forward has the ensemble pass (each block also run on the swapped pair,
+        the two estimates averaged); 4.21 and later (blocks passing extras on) do not.
     """
 
     name: str
@@ -59,6 +64,16 @@ class RifeSpec:
     block_feat: int = 0
     mask_accumulates: bool = False
     multiple: int = 32
+    ensemble: bool = True
+
+    def block_scales(self, scale: float = 1.0) -> tuple[float, ...]:
+        """Each block's downscale factor when the flow is estimated at ``scale`` times the frame's resolution
+        (the reference's ``scale_list``: ``[8 / scale, 4 / scale, 2 / scale, 1 / scale]`` for 4.x)."""
+        return tuple(s / scale for s in self.scales)
+
+    def multiple_at(self, scale: float = 1.0) -> int:
+        """Input sides must be divisible by this when the network runs at ``scale``."""
+        return max(1, int(self.multiple / scale))
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -149,8 +164,12 @@ def warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
 class IFNet(nn.Module):
     """RIFE 4.x flow network for one :class:`RifeSpec`.
 
-    ``forward(img0, img1, timestep)``: two (N, 3, H, W) RGB frames in 0..1 (H, W divisible by
-    ``spec.multiple``) and a (N, 1, H, W) timestep plane in 0..1 -> the (N, 3, H, W) frame at that instant.
+    ``forward(img0, img1, timestep, scale=1.0, ensemble=False)``: two (N, 3, H, W) RGB frames in 0..1 (H, W
+    divisible by ``spec.multiple_at(scale)``) and a (N, 1, H, W) timestep plane in 0..1 -> the (N, 3, H, W)
+    frame at that instant. ``scale`` is the reference's flow resolution (0.5: flow estimated at half
+    resolution, for 4K or fast motion); ``ensemble`` runs every block also on the swapped pair (frames,
+    features, ``1 - timestep``, ``-mask``, swapped flows) and averages the two, as the reference's
+    ``ensemble=True`` does (only where ``spec.ensemble``).
     """
 
     def __init__(self, spec: RifeSpec) -> None:
@@ -164,32 +183,34 @@ class IFNet(nn.Module):
         if enc is not None:
             self.encode = enc
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor, scale: float = 1.0,
+                ensemble: bool = False) -> torch.Tensor:
         spec = self.spec
+        if ensemble and not spec.ensemble:
+            raise ValueError(f"RIFE {spec.name} has no ensemble pass; use ensemble=False")
         img0, img1 = img0.clamp(0.0, 1.0), img1.clamp(0.0, 1.0)
         has_enc = spec.encoder != EncoderKind.NONE
         f0: torch.Tensor | None = self.encode(img0) if has_enc else None
         f1: torch.Tensor | None = self.encode(img1) if has_enc else None
         flow = mask = extra = None
         w0, w1 = img0, img1
-        for k, scale in enumerate(spec.scales):
+        for k, s in enumerate(spec.block_scales(scale)):
             block = getattr(self, f"block{k}")
             if flow is None:
-                parts = [img0, img1]
-                if f0 is not None and f1 is not None:
-                    parts += [f0, f1]
-                parts.append(timestep)
-                out = block(torch.cat(parts, 1), None, scale)
+                out = block(_cat(img0, img1, f0, f1, timestep), None, s)
+                if ensemble:
+                    rev = block(_cat(img1, img0, f1, f0, 1 - timestep), None, s)
+                    out = _average(out, rev)
                 flow, mask = out[:, :4], out[:, 4:5]
             else:
                 assert mask is not None
-                parts = [w0, w1]
-                if f0 is not None and f1 is not None:
-                    parts += [warp(f0, flow[:, :2]), warp(f1, flow[:, 2:4])]
-                parts += [timestep, mask]
-                if spec.block_feat and extra is not None:
-                    parts.append(extra)
-                out = block(torch.cat(parts, 1), flow, scale)
+                wf0 = warp(f0, flow[:, :2]) if f0 is not None else None
+                wf1 = warp(f1, flow[:, 2:4]) if f1 is not None else None
+                more = [extra] if spec.block_feat and extra is not None else []
+                out = block(_cat(w0, w1, wf0, wf1, timestep, mask, *more), flow, s)
+                if ensemble:
+                    rev = block(_cat(w1, w0, wf1, wf0, 1 - timestep, -mask), _swap(flow), s)
+                    out = _average(out, rev)
                 flow = flow + out[:, :4]
                 mask = mask + out[:, 4:5] if spec.mask_accumulates else out[:, 4:5]
             extra = out[:, 5 : 5 + spec.block_feat] if spec.block_feat else None
@@ -197,3 +218,17 @@ class IFNet(nn.Module):
         assert mask is not None
         m = torch.sigmoid(mask)
         return w0 * m + w1 * (1 - m)
+
+
+def _cat(*parts: torch.Tensor | None) -> torch.Tensor:
+    return torch.cat([p for p in parts if p is not None], 1)
+
+
+def _swap(flow: torch.Tensor) -> torch.Tensor:
+    """The two flows exchanged (what the swapped pair's flows are)."""
+    return torch.cat((flow[:, 2:4], flow[:, :2]), 1)
+
+
+def _average(out: torch.Tensor, rev: torch.Tensor) -> torch.Tensor:
+    """A block's estimate averaged with the swapped pair's: flows exchanged back, mask negated."""
+    return torch.cat(((out[:, :4] + _swap(rev[:, :4])) / 2, (out[:, 4:5] - rev[:, 4:5]) / 2), 1)

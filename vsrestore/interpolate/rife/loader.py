@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+
+import torch
 
 from vsrestore.core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
 
 from .arch import IFNet, RifeSpec
-from .versions import SPECS, UnknownLayout, detect_spec, filter_state_dict
+from .versions import SPECS, UnknownLayout, detect_spec, filter_state_dict, known_versions
 
 __all__ = ["RIFE_INFO", "load_rife"]
 
@@ -31,13 +34,27 @@ def load_rife(model: str | os.PathLike[str] | None) -> tuple[IFNet, RifeSpec]:
     try:
         spec = detect_spec(sd)
     except UnknownLayout as e:
-        raise WeightsError(f"{path}: {e}; {RIFE_INFO.describe()}") from e
+        raise WeightsError(f"{path}: {e}. Supported files come from {RIFE_INFO.source}") from e
     net = IFNet(spec)
-    try:
-        net.load_state_dict(sd, strict=True)
-    except RuntimeError as e:
+    misfit = _misfit(net.state_dict(), sd, spec.name)
+    if misfit:
         raise WeightsError(
-            f"{path}: looks like RIFE {spec.name} but its tensors do not fit ({str(e).splitlines()[0]}); "
-            f"{RIFE_INFO.describe()}"
-        ) from e
+            f"{path}: looks like RIFE {spec.name} ({', '.join(spec.versions)}) but {misfit}; it is a variant "
+            f"vsrestore does not know. Known versions (grouped by layout): {known_versions()}. Supported files "
+            f"come from {RIFE_INFO.source}"
+        )
+    net.load_state_dict(sd, strict=True)
     return net.eval(), spec
+
+
+def _misfit(want: Mapping[str, torch.Tensor], have: Mapping[str, torch.Tensor], name: str) -> str:
+    """The first way ``have`` does not fit ``want``, in words ('' when it fits)."""
+    for k, v in want.items():
+        if k not in have:
+            return f"it has no tensor {k!r}"
+        if tuple(have[k].shape) != tuple(v.shape):
+            return f"its {k!r} has shape {tuple(have[k].shape)} where RIFE {name} has {tuple(v.shape)}"
+    extra = sorted(set(have) - set(want))
+    if extra:
+        return f"it has tensors RIFE {name} does not have ({', '.join(repr(k) for k in extra[:3])})"
+    return ""
