@@ -14,6 +14,7 @@ import numpy as np
 import vapoursynth as vs
 
 from vsrestore.core.checks import check_clip
+from vsrestore.decimate.evidence import EvidenceModel
 from vsrestore.decimate.metrics import MetricParams, compute_metrics
 from vsrestore.decimate.overrides import Overrides, read_overrides
 from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
@@ -116,7 +117,7 @@ def _metric_key(p: MetricParams) -> str:
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
-    return f"hmm-v2|{h}|{ov.key() if ov else ''}"
+    return f"hmm-v3|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
 
 
 def _film_ids(tokens: list[int]) -> list[int]:

@@ -4,15 +4,14 @@ Each input frame carries a *token*: 0 when it shows a new film frame, k > 0 when
 before it. A *template* is the periodic token sequence of a transfer (``(0, 1, 0)`` for ``A A B``, ``(0, 0, 2)``
 for ``A B A``, ``(0, 0, 0, 3)`` for ``A B C A``).
 
-1. :func:`evidence` turns the lag distances into log-likelihood ratios "copy vs different film frame" per lag,
-   judged against local levels: the distance copies have near frame n and the distance different frames
-   have near frame n (so dark, grainy or static passages are judged against their own noise floor).
+1. :func:`vsrestore.decimate.evidence.evidence` turns the lag distances into log-likelihood ratios "copy vs
+   different film frame" per lag, from distances relative to the film's own motion around frame n.
 2. :func:`learn_templates` fits, in overlapping windows, the best template of every period up to
    ``max_period`` and keeps the distinct winners.
 3. :func:`decode` runs Viterbi over states (template, phase) plus free states (one per token): following the
    template costs little, leaving it (jitter, lost frames) or switching template or phase (pattern changes,
-   cuts) costs more. Forward-backward gives each decision's posterior probability (its confidence).
-4. :func:`fit` iterates: decisions re-estimate the local copy/different levels, until decisions settle.
+   cuts) costs more. "No repeats" (``ABCD``) is always one of the templates. Forward-backward gives each
+   decision's posterior probability (its confidence).
 """
 
 from __future__ import annotations
@@ -21,18 +20,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vsrestore.decimate.evidence import EvidenceModel, evidence
+
 __all__ = [
     "HmmParams",
     "Template",
     "decode",
-    "evidence",
     "fit",
     "learn_templates",
     "token_scores",
 ]
-
-_TINY = 1e-6
-
 
 @dataclass(frozen=True)
 class HmmParams:
@@ -43,9 +40,9 @@ class HmmParams:
     :param switch: per-frame probability of a change of template or phase (pattern change, cut).
     :param deviate: per-frame probability of leaving the template for a free decision (jitter, lost frame).
     :param stay_free: probability that a free decision is followed by another free decision.
-    :param clip_llr: bound of one lag's log-likelihood ratio (so no single frame is absolute).
+    :param clip_llr: bound of one lag's log-likelihood ratio (so no single frame is absolute; an exact repeat in
+        footage without a pattern, as a 24 -> 25 fps transfer has every 25th frame, still wins on its own).
     :param period_penalty: log-likelihood a template must gain per extra position of its period.
-    :param iterations: most re-estimation rounds.
     :param min_support: learning windows that must choose a template for the decoder to use it.
     :param min_new: smallest share of new film frames a template may have (0.45 at 24 fps: films of at least
         about 11 fps; silent films were shot at 12-24).
@@ -54,11 +51,10 @@ class HmmParams:
     max_period: int = 8
     window: int = 36
     switch: float = 0.004
-    deviate: float = 0.001
+    deviate: float = 0.003
     stay_free: float = 0.3
-    clip_llr: float = 4.0
+    clip_llr: float = 8.0
     period_penalty: float = 2.0
-    iterations: int = 4
     min_support: int = 3
     min_new: float = 0.45
 
@@ -139,85 +135,6 @@ def parse_letters(text: str) -> tuple[int, ...]:
 
 
 # ----------------------------------------------------------------------------------------------- evidence
-def _windowed(values: np.ndarray, where: np.ndarray, n: int, half: int, q: float, hop: int) -> np.ndarray:
-    """Per-frame ``q`` quantile of ``values`` at frame positions ``where`` within +-``half`` (on a hop grid)."""
-    grid = np.arange(0, n + hop, hop)
-    out = np.full(grid.size, np.nan)
-    order = np.argsort(where, kind="stable")
-    w_sorted = where[order]
-    v_sorted = values[order]
-    for gi, c in enumerate(grid):
-        a = np.searchsorted(w_sorted, c - half, "left")
-        b = np.searchsorted(w_sorted, c + half, "right")
-        if b - a >= 4:
-            out[gi] = np.quantile(v_sorted[a:b], q)
-    ok = ~np.isnan(out)
-    if not ok.any():
-        return np.full(n, np.nan)
-    return np.interp(np.arange(n), grid[ok], out[ok])
-
-
-@dataclass
-class Levels:
-    """Local levels of log-distances: copies ``copy`` and different frames ``diff`` (per frame), spreads."""
-
-    copy: np.ndarray
-    diff: np.ndarray
-    sigma_copy: float
-    sigma_diff: np.ndarray
-
-
-def estimate_levels(logm: np.ndarray, tokens: np.ndarray | None, window: int) -> Levels:
-    """Local copy/different levels of the log lag distances (N, L).
-
-    Without decisions, copies are taken as the low tail of all lags pooled; with decisions, from the samples
-    the decisions label as copies and as different frames. The level of different frames is also capped by
-    the median of all lags over a short window: in a static or very dark passage, different film frames are
-    as close as copies, the evidence is weak and the template decides.
-    """
-    n, lags = logm.shape
-    pos = np.repeat(np.arange(n), lags)
-    lagk = np.tile(np.arange(1, lags + 1), n)
-    vals = logm.reshape(-1)
-    ok = np.isfinite(vals)
-    hop = max(1, window // 4)
-    half = window
-    sw = max(4, window // 4)
-    short = _windowed(vals[ok], pos[ok], n, sw, 0.5, 2)
-    short_lo = _windowed(vals[ok], pos[ok], n, sw, 0.05, 2)
-    if tokens is not None:
-        tok = tokens[pos]
-        is_copy = ok & (tok == lagk)
-        is_diff = ok & ((tok == 0) | (lagk < tok))
-    if tokens is None or is_copy.sum() < 4 or is_diff.sum() < 4:
-        copy = _windowed(vals[ok], pos[ok], n, half, 0.06, hop)
-        diff = np.minimum(_windowed(vals[ok], pos[ok], n, half, 0.6, hop), short)
-        sd = np.maximum(diff - copy, 0.2) / 2
-        return Levels(copy, diff, 0.2, sd)
-    copy = _windowed(vals[is_copy], pos[is_copy], n, 2 * half, 0.5, hop)
-    copy = np.maximum(copy, short_lo)  # a passage where even the closest frames differ (flat, noisy)
-    diff = short
-    dlow = _windowed(vals[is_diff], pos[is_diff], n, half, 0.16, hop)
-    dmed = _windowed(vals[is_diff], pos[is_diff], n, half, 0.5, hop)
-    resid = vals[is_copy] - copy[pos[is_copy]]
-    sigma_c = float(np.clip(1.4826 * np.median(np.abs(resid - np.median(resid))), 0.08, 0.25))
-    sd = np.maximum(dmed - dlow, 0.1)
-    return Levels(copy, np.maximum(diff, copy), sigma_c, sd)
-
-
-def evidence(logm: np.ndarray, lv: Levels, clip_llr: float) -> np.ndarray:
-    """Log-likelihood ratio copy/different per frame and lag (N, L): positive means a copy; NaN lags give 0."""
-    c = lv.copy[:, None]
-    d = np.maximum(lv.diff, lv.copy)[:, None]
-    sc = lv.sigma_copy
-    x = np.where(np.isfinite(logm), logm, 0.0)
-    # two classes of equal spread at the copy level and the different level: the ratio is linear in x, zero
-    # half-way, and at most (d - c)^2 / (2 sc^2): where the levels meet (static, dark) the evidence vanishes
-    xcl = np.clip(x, c, d)
-    e = np.clip((d - c) * (c + d - 2.0 * xcl) / (2.0 * sc * sc), -clip_llr, clip_llr)
-    return np.where(np.isfinite(logm), e, 0.0)
-
-
 def token_scores(e: np.ndarray, further: float = 0.1) -> np.ndarray:
     """Score of every token per frame (N, L+1), relative to "different from all previous frames".
 
@@ -441,24 +358,18 @@ class Fit:
     iterations: int
 
 
-def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None) -> Fit:
-    """Learn templates and decode, re-estimating levels from the decisions until they settle.
+def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
+        model: EvidenceModel | None = None) -> Fit:
+    """Evidence, templates and decisions for lag distances ``m`` (N, L) from
+    :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
 
-    :param m: lag distances (N, L) from :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
+    :param model: the evidence model (default: the shipped one).
     """
-    logm = np.log(np.maximum(m, _TINY))
-    logm[~np.isfinite(m)] = np.nan
-    tokens: np.ndarray | None = None
-    result: Fit | None = None
-    for it in range(1, params.iterations + 1):
-        lv = estimate_levels(logm, tokens, params.window)
-        e = evidence(logm, lv, params.clip_llr)
-        s = token_scores(e)
-        templates = learn_templates(s, params)
-        dec = decode(s, templates, params, forced)
-        result = Fit(dec, templates, e, it)
-        if tokens is not None and np.array_equal(tokens, dec.tokens):
-            break
-        tokens = dec.tokens
-    assert result is not None
-    return result
+    e = evidence(m, model, params.clip_llr)
+    s = token_scores(e)
+    templates = learn_templates(s, params)
+    if not any(t.tokens == (0,) for t in templates):
+        # "no repeats" is always possible: film at the transfer's own rate, or a passage without a pattern
+        templates.append(Template((0,), max(0.1, 1.0 - sum(t.support for t in templates))))
+    dec = decode(s, templates, params, forced)
+    return Fit(dec, templates, e, 1)
