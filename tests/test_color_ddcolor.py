@@ -274,6 +274,20 @@ def test_merge_default_and_ddcolor(bikes_small: vs.VideoNode, tiny_file: Path) -
     assert np.array_equal(np.asarray(merged.get_frame(0)[0]), np.asarray(bikes_small.get_frame(0)[0]))
 
 
+def test_merge_models_with_different_working_sizes(bikes_small: vs.VideoNode, tiny_file: Path) -> None:
+    """Each model at its own default size (the default net: short side 128; DDColor: its 512 square from the
+    whole 320x136 picture): the second's chroma is resized to the first's working size before the merge, so
+    the result is close to the mean of the two single-model outputs."""
+    clip = core.resize.Bicubic(bikes_small[:1], format=vs.YUV444PS)
+    kw: dict[str, Any] = dict(out=ColorOut.YUV444, stabilize=False)
+    a, b = _uv(colorize(clip, None, **kw), 0), _uv(colorize(clip, str(tiny_file), **kw), 0)
+    merged = colorize(clip, [None, str(tiny_file)], **kw)
+    assert (merged.width, merged.height) == (320, 136)
+    m = _uv(merged, 0)
+    assert np.abs(a - b).mean() > 0.02
+    assert np.abs(m - (a + b) / 2).mean() < 0.1 * np.abs(a - b).mean()
+
+
 def test_merge_arguments_are_checked(bikes_small: vs.VideoNode) -> None:
     clip = bikes_small[:1]
     with pytest.raises(vs.Error, match=r"weights=\[1\.0\] has 1 entries but 2 model"):
