@@ -12,7 +12,7 @@ Every public function returns a VapourSynth node (a clip), so a whole restoratio
   the device. :func:`load_source` opens a file frame-accurately; :func:`sample_path` is the bundled sample.
 """
 
-from .color import ColorOut, colorize
+from .color import ColorMerge, ColorOut, colorize
 from .core.backend import Backend
 from .core.bridge import TorchRunner, torch_node
 from .core.source import load_source, sample_path
@@ -24,6 +24,7 @@ from .interpolate import Engine, interpolate
 __all__ = [
     "Analysis",
     "Backend",
+    "ColorMerge",
     "ColorOut",
     "Engine",
     "Pick",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import vapoursynth as vs
 
 from ..core.backend import Backend
 from ..core.bridge import TorchRunner
 from ..core.checks import check_clip
+from .combine import merge_chroma, normalize_weights
 from .infer import predict_chroma
-from .loader import load_colorizer
-from .options import ColorOut
+from .loader import LoadedColorizer, load_colorizer
+from .options import ColorMerge, ColorOut
 from .reference import ReferenceSpec, apply_reference, normalize_reference
 from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
 
@@ -20,6 +22,7 @@ __all__ = ["colorize", "working_size"]
 core = vs.core
 FUNC = "vsrestore.colorize"
 _PROPS = ("ColorSceneCut", "ColorStabWeight", "ColorReferenceFrame", "ColorReferenceWeight")
+ModelSpec = str | os.PathLike[str] | None
 
 
 def working_size(width: int, height: int, render_size: int) -> tuple[int, int]:
@@ -55,10 +58,45 @@ def _source_range(clip: vs.VideoNode) -> int:
     return int(vs.Range.RANGE_LIMITED)
 
 
+def _parse_merge(merge: ColorMerge | str) -> ColorMerge:
+    try:
+        return merge if isinstance(merge, ColorMerge) else ColorMerge(str(merge).lower())
+    except ValueError:
+        choices = ", ".join(f"ColorMerge.{m.name}" for m in ColorMerge)
+        raise vs.Error(f"{FUNC}: merge={merge!r} is not a merge mode; use one of {choices}") from None
+
+
+def _model_list(model: ModelSpec | Sequence[ModelSpec]) -> list[ModelSpec]:
+    if isinstance(model, (list, tuple)):
+        if not model:
+            raise vs.Error(f"{FUNC}: model=[] names no model; pass one path, a list of paths, or None for the default")
+        return list(model)
+    return [model]  # type: ignore[list-item]
+
+
+def _predict(
+    luma: vs.VideoNode, rng: int, loaded: LoadedColorizer, backend: Backend | None, tile: int | None
+) -> tuple[vs.VideoNode, vs.VideoNode]:
+    """(luma at the model's working size, GRAYS; its prediction, YUV444PS) for one loaded model."""
+    ww, wh = working_size(luma.width, luma.height, loaded.render_size)
+    small_luma = core.resize.Bicubic(luma, ww, wh, format=vs.GRAYS, range_in=rng)
+    runner = TorchRunner(
+        loaded.module,
+        backend=backend,
+        tile=None if loaded.square else tile,
+        overlap=16,
+        multiple=loaded.multiple,
+    )
+    return small_luma, predict_chroma(small_luma, runner)
+
+
 def colorize(
     clip: vs.VideoNode,
-    model: str | os.PathLike[str] | None = None,
+    model: ModelSpec | Sequence[ModelSpec] = None,
     *,
+    weights: Sequence[float] | None = None,
+    merge: ColorMerge | str = ColorMerge.WEIGHTED,
+    merge_limit: float = 0.1,
     render_size: int | None = None,
     out: ColorOut | str = ColorOut.YUV420,
     saturation: float = 1.0,
@@ -78,11 +116,25 @@ def colorize(
         disagree), a path to another checkpoint of that architecture (one net or an ensemble, as written by
         ``scripts/train_colorizer.py``), or a path / directory / bare name of DeOldify's
         ``ColorizeVideo_gen.pth``, ``ColorizeStable_gen.pth`` or ``ColorizeArtistic_gen.pth`` (found via
-        ``$VSRESTORE_MODEL_DIR``; never downloaded). The architecture is recognised from the state dict.
+        ``$VSRESTORE_MODEL_DIR``; never downloaded), or of DDColor's ``ddcolor_modelscope.pth``,
+        ``ddcolor_artistic.pth``, ``ddcolor_paper.pth`` (ConvNeXt-L) or ``ddcolor_paper_tiny.pth`` (ConvNeXt-T)
+        from https://github.com/piddnad/DDColor (weights under ``params`` or bare; the unused ``head_cls`` keys
+        are ignored). The architecture is recognised from the state dict. A list of these (``["ColorizeVideo_gen",
+        "ddcolor_artistic"]``) runs every model and merges their chroma (see ``weights`` and ``merge``).
+    :param weights: with several models, one weight per model (scaled to sum 1; default equal), e.g.
+        ``[0.6, 0.4]``. HAVC's "stable" preset gives DDColor 0.4, its "vivid" one 0.6.
+    :param merge: :class:`ColorMerge` (default ``WEIGHTED``): ``WEIGHTED`` averages the models' chroma with
+        ``weights``; ``CONSTRAINED`` ("DDColor colours, DeOldify stabilises") first clamps every model's Cb and Cr
+        after the first to within ``merge_limit`` of the first model's, so give the steadier model (DeOldify's
+        video model) first.
+    :param merge_limit: for ``CONSTRAINED``, the largest chroma distance from the first model, in chroma units
+        (-0.5..0.5 scale; default 0.1, HAVC's 10%; 0 gives the first model's chroma).
     :param render_size: working size in pixels. Default model: the short side of the picture it sees (default
         128; at most the input's). DeOldify: the side of the square it renders (DeOldify's ``render_factor *
         16``; rounded to a multiple of 16; default 336 = factor 21 for the video and stable models, 560 = 35 for
-        the artistic one). The model runs at this size only, so memory does not grow with the frame size.
+        the artistic one). DDColor: the side of the square it renders (its ``input_size``; rounded to a multiple
+        of 32, at least 64; default 512). With several models it applies to each (None: each its own default).
+        The model runs at this size only, so memory does not grow with the frame size.
     :param out: :class:`ColorOut`: YUV420 (default; needs even width and height), YUV444 (the input's luma
         plane bit-exact, same depth) or RGB (same depth; float input gives RGBS).
     :param saturation: scale of the predicted chroma (default 1.0: the model's own, which for the default model
@@ -101,7 +153,7 @@ def colorize(
     :param backend: torch device / precision / threads (default: CUDA + fp16 when present, else CPU fp32).
     :param tile: tile side in working-size pixels for the default model (None: whole picture, the default and
         the better choice: the net's global scene context is then per tile, which can change colours by a few
-        levels); DeOldify always renders its square whole.
+        levels); DeOldify and DDColor always render their square whole.
     :returns: the coloured clip. Frame props: the input's, plus ``_Matrix`` (the input's for YUV, else 1 =
         BT.709) and ``_Range`` (the input's; full for RGB input); ``ColorSceneCut`` (1: stabilisation
         restarted at a cut before this frame), ``ColorStabWeight`` (mean total weight the neighbours got),
@@ -113,7 +165,9 @@ def colorize(
     not grow with the frame (GPU or CPU): measured on the CPU, 40 frames of a 2048x1080 GRAY16 clip through the
     whole node (default model, stabilisation on: 3 passes of radius 8) raised a fresh process's peak RSS by
     about 0.4 GB, VapourSynth's frame caches included (``benchmarks/colorize.py --speed-only``).
-    DeOldify's memory is set by its square render size alone; on CUDA it runs in fp16 (see ``backend``).
+    DeOldify's and DDColor's memory is set by their square render size alone; on CUDA they run in fp16 (see
+    ``backend``). With several models, each runs at its own working size; the others' chroma is resized to the
+    first one's working size before the merge, and stabilisation and references act on the merged chroma.
     """
     check_clip(clip, FUNC, min_size=8)
     ofmt = _parse_out(out)
@@ -130,7 +184,12 @@ def colorize(
             f"{FUNC}: clip is {clip.width}x{clip.height}; out=YUV420 needs even sides. Use out=ColorOut.YUV444 "
             f"or crop/pad one pixel first"
         )
-    loaded = load_colorizer(model, render_size)
+    specs = _model_list(model)
+    mode = _parse_merge(merge)
+    wts = normalize_weights(weights, len(specs), FUNC)
+    if not 0.0 <= merge_limit <= 1.0:
+        raise vs.Error(f"{FUNC}: merge_limit={merge_limit} is out of range; use 0 (the first model's chroma) to 1")
+    models = [load_colorizer(m, render_size) for m in specs]
     refs = normalize_reference(reference, clip.num_frames) if reference is not None else None
 
     # the luma plane that is kept, and the output's range and matrix
@@ -148,17 +207,12 @@ def colorize(
             matrix = int(m) if int(m) not in (0, 2) else 1  # type: ignore[call-overload]
     luma = core.std.SetFrameProps(luma, _Range=rng)
 
-    # the model at the working size
-    ww, wh = working_size(clip.width, clip.height, loaded.render_size)
-    small_luma = core.resize.Bicubic(luma, ww, wh, format=vs.GRAYS, range_in=rng)
-    runner = TorchRunner(
-        loaded.module,
-        backend=backend,
-        tile=None if loaded.square else tile,
-        overlap=16,
-        multiple=loaded.multiple,
-    )
-    small = predict_chroma(small_luma, runner)
+    # the model(s) at the working size (the first model's, when several are merged)
+    small_luma, small = _predict(luma, rng, models[0], backend, tile)
+    if len(models) > 1:
+        others = [_predict(luma, rng, m, backend, tile)[1] for m in models[1:]]
+        others = [core.resize.Bicubic(c, small.width, small.height) for c in others]
+        small = merge_chroma([small, *others], wts, mode, merge_limit)
     if saturation != 1.0:
         small = core.std.Expr(small, ["", f"x {saturation} *", f"x {saturation} *"])
     if stabilize:

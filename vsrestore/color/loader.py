@@ -9,22 +9,46 @@ import torch
 from torch import nn
 
 from ..core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
-from .detect import detect_arch, tiny_members, tiny_widths
+from .detect import ddcolor_config, detect_arch, tiny_members, tiny_widths
+from .models.ddcolor import IGNORED_KEYS, DDColorColorizer, DDColorKind, build_ddcolor, ddcolor_layout_errors
 from .models.deoldify import DeOldifyColorizer, DeOldifyKind, build_deoldify_unet
 from .models.tiny import TinyColorEnsemble, TinyColorNet
 from .options import ColorArch
 
-__all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "build_tiny", "load_colorizer"]
+__all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "build_tiny", "load_colorizer", "load_ddcolor"]
 
 DEFAULT_MODEL = "vsrestore_colorizer_small"
+DDCOLOR_SOURCE = (
+    "DDColor's model zoo, https://github.com/piddnad/DDColor (MODEL_ZOO.md: ddcolor_modelscope, ddcolor_artistic, "
+    "ddcolor_paper, ddcolor_paper_tiny)"
+)
 INFO = ModelInfo(
-    arch="colorization network (vsrestore's default, or DeOldify's ResNet-101/ResNet-34 U-Net generator)",
-    filenames=("ColorizeVideo_gen.pth", "ColorizeStable_gen.pth", "ColorizeArtistic_gen.pth", DEFAULT_MODEL + ".pth"),
-    source="vsrestore (default, ships in the package) or DeOldify's release page, https://github.com/jantic/DeOldify",
+    arch="colorization network (vsrestore's default, DeOldify's ResNet-101/ResNet-34 U-Net generator, or DDColor)",
+    filenames=(
+        "ColorizeVideo_gen.pth",
+        "ColorizeStable_gen.pth",
+        "ColorizeArtistic_gen.pth",
+        "ddcolor_modelscope.pth",
+        "ddcolor_artistic.pth",
+        "ddcolor_paper.pth",
+        "ddcolor_paper_tiny.pth",
+        DEFAULT_MODEL + ".pth",
+    ),
+    source="vsrestore (default, ships in the package), DeOldify's release page, https://github.com/jantic/DeOldify, "
+    "or " + DDCOLOR_SOURCE,
+    # DDColor's files hold the weights under "params" (some also under "params_ema"); its inference uses "params"
+    wrappers=("params", "params_ema", "state_dict", "model", "net_g", "generator"),
 )
 # default working sizes, pixels: the short side for the default net; the square side (render_factor * 16)
-# for DeOldify: 21 * 16 for the video model is DeOldify's video default, 35 * 16 its image default.
-DEFAULT_RENDER = {ColorArch.DEFAULT: 128, ColorArch.DEOLDIFY_WIDE: 336, ColorArch.DEOLDIFY_DEEP: 560}
+# for DeOldify: 21 * 16 for the video model is DeOldify's video default, 35 * 16 its image default; the square
+# side for DDColor (its inference scripts' input_size, 512).
+DEFAULT_RENDER = {
+    ColorArch.DEFAULT: 128,
+    ColorArch.DEOLDIFY_WIDE: 336,
+    ColorArch.DEOLDIFY_DEEP: 560,
+    ColorArch.DDCOLOR_TINY: 512,
+    ColorArch.DDCOLOR_LARGE: 512,
+}
 
 
 def build_tiny(sd: dict[str, torch.Tensor]) -> TinyColorNet | TinyColorEnsemble:
@@ -71,6 +95,8 @@ def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None
         raise ValueError(
             f"vsrestore.colorize: render_size={size} is too small; use at least 16 (default {DEFAULT_RENDER[arch]})"
         )
+    if arch in (ColorArch.DDCOLOR_TINY, ColorArch.DDCOLOR_LARGE):
+        return load_ddcolor(sd, arch, size, str(path))
     try:
         if arch == ColorArch.DEFAULT:
             net = build_tiny(sd)
@@ -83,3 +109,29 @@ def load_colorizer(model: str | os.PathLike[str] | None, render_size: int | None
         return LoadedColorizer(DeOldifyColorizer(unet, size), arch, size, 1, True, str(path))
     except RuntimeError as e:
         raise WeightsError(f"{path}: the weights do not fit the {arch.value} layout: {str(e).splitlines()[0]}") from e
+
+
+def load_ddcolor(sd: dict[str, torch.Tensor], arch: ColorArch, render_size: int, path: str) -> LoadedColorizer:
+    """A DDColor colorizer from its state dict, loaded strictly.
+
+    The two ``encoder.arch.head_cls`` keys (a classification head the published files hold and DDColor's own
+    code ignores) are dropped; any other missing, extra or misshapen key is refused, by name. The net is built
+    on the meta device and takes the file's tensors as they are (no second copy of the weights).
+
+    :param render_size: the side of the square the model sees, pixels; rounded to a multiple of 32, at least 64.
+    :raises WeightsError: the state dict does not have the published layout.
+    """
+    kind = DDColorKind.TINY if arch == ColorArch.DDCOLOR_TINY else DDColorKind.LARGE
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items() if k not in IGNORED_KEYS}
+    queries, layers = ddcolor_config(sd)
+    net = build_ddcolor(kind, queries, max(1, layers), meta=True)
+    problems = ddcolor_layout_errors(net, sd)
+    if problems:
+        raise WeightsError(
+            f"{path}: the weights do not fit DDColor's {kind.value} "
+            f"(ConvNeXt-{'T' if kind == DDColorKind.TINY else 'L'}) layout: {'; '.join(problems)}. "
+            f"Use an unmodified checkpoint from {DDCOLOR_SOURCE}"
+        )
+    net.load_state_dict(sd, strict=True, assign=True)
+    size = max(64, (render_size + 16) // 32 * 32)
+    return LoadedColorizer(DDColorColorizer(net, size), arch, size, 1, True, path)

@@ -13,7 +13,8 @@ looked at, the expected file and architecture, and where people obtain it.
 
 State dicts are loaded with ``torch.load(weights_only=True)`` (no arbitrary code from pickles); the few
 harmless globals some published checkpoints need (``slice``, ``collections.OrderedDict``) are allowed
-explicitly. Common wrappers (``{"params_ema": ...}``, ``{"state_dict": ...}``, ``{"model": ...}``) and
+explicitly. Common wrappers (``{"params_ema": ...}``, ``{"state_dict": ...}``, ``{"model": ...}``; the order is the
+loader's ``ModelInfo.wrappers``) and
 ``module.`` prefixes from DataParallel are removed.
 """
 
@@ -48,11 +49,13 @@ class ModelInfo:
     :param arch: the architecture in words (``"DeOldify video generator (ResNet-101 U-Net)"``).
     :param filenames: the file names under which the weights are published.
     :param source: where people obtain the file (a project page, in words and address).
+    :param wrappers: the keys a wrapped checkpoint may hold its weights under; the first one present wins.
     """
 
     arch: str
     filenames: tuple[str, ...] = ()
     source: str = "the model's publisher"
+    wrappers: tuple[str, ...] = _WRAPPERS
 
     def describe(self) -> str:
         files = ", ".join(self.filenames) if self.filenames else "(any name)"
@@ -107,10 +110,10 @@ def resolve_weights(spec: str | os.PathLike[str] | None, info: ModelInfo, *, def
     )
 
 
-def _unwrap(obj: object) -> dict[str, torch.Tensor]:
+def _unwrap(obj: object, wrappers: tuple[str, ...] = _WRAPPERS) -> dict[str, torch.Tensor]:
     for _ in range(3):
         if isinstance(obj, Mapping) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
-            inner = next((obj[k] for k in _WRAPPERS if k in obj and isinstance(obj[k], Mapping)), None)
+            inner = next((obj[k] for k in wrappers if k in obj and isinstance(obj[k], Mapping)), None)
             if inner is None:
                 break
             obj = inner
@@ -136,7 +139,7 @@ def load_state_dict(path: str | os.PathLike[str], info: ModelInfo) -> dict[str, 
             return dict(load_file(str(p), device="cpu"))
         with torch.serialization.safe_globals([slice, collections.OrderedDict]):
             obj = torch.load(p, map_location="cpu", weights_only=True)
-        sd = _unwrap(obj)
+        sd = _unwrap(obj, info.wrappers)
     except FileNotFoundError as e:
         raise WeightsError(f"model weights file {p} does not exist; {info.describe()}") from e
     except ImportError as e:
