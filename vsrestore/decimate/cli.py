@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vsrestore.core.source import load_source
 from vsrestore.decimate.decide import analyze
-from vsrestore.decimate.report import summary_lines, write_report
+from vsrestore.decimate.report import summary_lines, unsure_lines, write_report
 
 __all__ = ["register", "run"]
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     an = analyze(clip, overrides=args.overrides, sidecar=args.sidecar, progress=not args.quiet)
     out = args.output or args.input.with_name(args.input.name + ".decimate")
     paths = write_report(an, out, args.input.name)
-    for line in summary_lines(an, args.input.name)[:6]:
+    for line in summary_lines(an, args.input.name)[:6] + unsure_lines(an):
         print(line)
     for k, p in paths.items():
         print(f"{k}: {p}", file=sys.stdout)

@@ -25,6 +25,11 @@ __all__ = ["Analysis", "DecisionKind", "analyze"]
 FUNC = "vsrestore.decimate"
 
 
+#: decisions below this confidence are reported as unsure (the calibration table of
+#: benchmarks/results/decimate.md says how often decisions above it are right on footage never tuned on)
+UNSURE = 0.9
+
+
 class DecisionKind(StrEnum):
     """What an input frame is."""
 
@@ -89,6 +94,19 @@ class Analysis:
             "<0.5": int((c < 0.5).sum()),
         }
 
+    def unsure(self, threshold: float = UNSURE, gap: int = 6) -> list[tuple[int, int]]:
+        """Input frame ranges (first, last) holding decisions below ``threshold`` confidence that the override
+        file did not force; ranges closer than ``gap`` frames are merged."""
+        forced = set(self.forced)
+        idx = [i for i, c in enumerate(self.confidence) if c < threshold and i not in forced]
+        ranges: list[tuple[int, int]] = []
+        for i in idx:
+            if ranges and i - ranges[-1][1] <= gap:
+                ranges[-1] = (ranges[-1][0], i)
+            else:
+                ranges.append((i, i))
+        return ranges
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and decisions."""
         return {
@@ -104,6 +122,7 @@ class Analysis:
             "confidence": [round(c, 4) for c in self.confidence],
             "template_of": self.template_of,
             "forced": self.forced,
+            "unsure": [list(r) for r in self.unsure()],
         }
 
 
@@ -113,7 +132,7 @@ _LOCK = threading.Lock()
 
 
 def _metric_key(p: MetricParams) -> str:
-    return f"metrics-v2|{p}"
+    return f"metrics-v3|{p}"
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:

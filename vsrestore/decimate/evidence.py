@@ -5,6 +5,9 @@ A repeat is a frame markedly closer to frame n-k than the film's own frame-to-fr
 Every feature is therefore a *relative* distance (log ratio), so dark, low-contrast, grainy or soft footage is
 judged on its own scale:
 
+Each comes from two distances (:mod:`vsrestore.decimate.metrics`): over the blocks that differ most (motion
+of a small object) and over the whole frame (strong grain averaged away):
+
 1. against the local median and upper quartile of the same lag (a dip below the film's motion);
 2. against the other lags of the same frame (a copy at lag 2 is closer to n-2 than to n-1, which film motion
    never makes it);
@@ -44,7 +47,13 @@ def _rolling_quantiles(v: np.ndarray, half: int, qs: list[float]) -> np.ndarray:
 
 
 def features(m: np.ndarray, window: int = 12) -> np.ndarray:
-    """Features (N, L, 6) of every frame and lag from the lag distances ``m`` (N, L) (NaN where n-k < 0)."""
+    """Features (N, L, 12) of every frame and lag from :func:`~vsrestore.decimate.metrics.compute_metrics`'s
+    distances (N, 2L): six of the top-block distances, six of the whole-frame ones."""
+    lags = m.shape[1] // 2
+    return np.concatenate([_features(m[:, :lags], window), _features(m[:, lags:], window)], axis=-1)
+
+
+def _features(m: np.ndarray, window: int) -> np.ndarray:
     n, lags = m.shape
     lm = np.log(np.maximum(m, _FLOOR))
     lm[~np.isfinite(m)] = np.nan
@@ -67,9 +76,11 @@ def features(m: np.ndarray, window: int = 12) -> np.ndarray:
 
 
 def design(f: np.ndarray) -> np.ndarray:
-    """The logistic model's inputs: the features (bounded), the squares of the first three where negative, 1."""
+    """The logistic model's inputs: the features (bounded), the squares of the first three of each distance
+    where negative, 1."""
     x = np.clip(f, -6.0, 6.0)
-    return np.concatenate([x, np.minimum(x[..., :3], 0.0) ** 2, np.ones(x.shape[:-1] + (1,))], axis=-1)
+    sq = np.minimum(np.concatenate([x[..., :3], x[..., 6:9]], axis=-1), 0.0) ** 2
+    return np.concatenate([x, sq, np.ones(x.shape[:-1] + (1,))], axis=-1)
 
 
 def labels(film: list[int] | np.ndarray, lags: int) -> np.ndarray:
@@ -122,13 +133,15 @@ class EvidenceModel:
 
 
 def evidence(m: np.ndarray, model: EvidenceModel | None = None, clip_llr: float = 8.0) -> np.ndarray:
-    """Log-likelihood ratio copy/different (N, L) per frame and lag, bounded by ``clip_llr``; 0 where n-k < 0."""
+    """Log-likelihood ratio copy/different (N, L) per frame and lag from the distances (N, 2L), bounded by
+    ``clip_llr``; 0 where n-k < 0."""
     mdl = model or EvidenceModel.default()
     x = design(features(m, mdl.window))
-    e = np.zeros(m.shape)
-    for k in range(m.shape[1]):
+    lags = m.shape[1] // 2
+    e = np.zeros((m.shape[0], lags))
+    for k in range(lags):
         j = min(k, len(mdl.weights) - 1)
         e[:, k] = x[:, k] @ np.asarray(mdl.weights[j]) - mdl.prior[j]
     e = np.clip(np.nan_to_num(e), -clip_llr, clip_llr)
-    e[~np.isfinite(m)] = 0.0
+    e[~np.isfinite(m[:, :lags])] = 0.0
     return e

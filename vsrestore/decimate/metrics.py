@@ -18,7 +18,7 @@ import vapoursynth as vs
 from vsrestore.core.levels import apply_levels, robust_levels
 from vsrestore.core.progress import Progress
 
-__all__ = ["MetricParams", "compute_metrics", "reduce_clip"]
+__all__ = ["MetricParams", "compute_metrics", "reduce_clip", "split"]
 
 core = vs.core
 
@@ -91,10 +91,11 @@ def _normalise(plane: np.ndarray, strips: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def _distance(a: np.ndarray, b: np.ndarray, cap: float, block: int, top: float) -> float:
-    """RMS difference of the ``top`` fraction of ``block`` x ``block`` blocks that differ most.
+def _distance(a: np.ndarray, b: np.ndarray, cap: float, block: int, top: float) -> tuple[float, float]:
+    """RMS difference of the ``top`` fraction of ``block`` x ``block`` blocks that differ most, and over all.
 
-    Motion shows in some blocks; grain in all of them: the top blocks separate the two even when little moves.
+    Motion shows in some blocks; grain in all of them: the top blocks separate the two even when little moves,
+    the whole frame averages strong grain away (and does not see a lone moving object).
     """
     d = np.abs(a - b)
     np.minimum(d, cap, out=d)
@@ -102,10 +103,11 @@ def _distance(a: np.ndarray, b: np.ndarray, cap: float, block: int, top: float) 
     h, w = d.shape
     hb, wb = h // block, w // block
     if hb == 0 or wb == 0:
-        return float(np.sqrt(d.mean()))
+        v = float(np.sqrt(d.mean()))
+        return v, v
     bm = d[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3)).reshape(-1)
     k = max(1, int(round(bm.size * top)))
-    return float(np.sqrt(np.partition(bm, bm.size - k)[bm.size - k :].mean()))
+    return float(np.sqrt(np.partition(bm, bm.size - k)[bm.size - k :].mean())), float(np.sqrt(bm.mean()))
 
 
 def _noise(plane: np.ndarray) -> float:
@@ -114,20 +116,27 @@ def _noise(plane: np.ndarray) -> float:
     return float(np.median(np.abs(lap))) * 1.4826 / np.sqrt(20.0) + 1e-4
 
 
+def split(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The top-block and whole-frame distances (N, lags) each, of :func:`compute_metrics`'s (N, 2 * lags)."""
+    lags = m.shape[1] // 2
+    return m[:, :lags], m[:, lags:]
+
+
 def compute_metrics(
     clip: vs.VideoNode, params: MetricParams = MetricParams(), *, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distances ``m[n, k-1]`` between frame n and frame n-k for k = 1..lags, shape (N, lags), float64, and
-    the dust score of every frame (share of its pixels covered by specks), shape (N,).
+    """Distances between frame n and frame n-k for k = 1..lags, shape (N, 2 * lags), float64, and the dust
+    score of every frame (share of its pixels covered by specks), shape (N,).
 
-    Distances are RMS differences of normalised luma (0..1 units, capped per pixel at ``params.cap``) over the
-    most different blocks. Entries with n-k < 0 are NaN. Frames are read once, in order, through the reduced
+    ``m[n, k-1]`` is the RMS difference of normalised luma (0..1 units, capped per pixel at ``params.cap``) over
+    the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame. Entries with n-k < 0 are
+    NaN. Frames are read once, in order, through the reduced
     node (memory: ``lags`` small planes).
     """
     small = reduce_clip(clip, params)
     n = small.num_frames
     lags = params.lags
-    m = np.full((n, lags), np.nan, dtype=np.float64)
+    m = np.full((n, 2 * lags), np.nan, dtype=np.float64)
     dust = np.zeros(n, dtype=np.float64)
     hist: deque[np.ndarray] = deque(maxlen=lags)
     noise: deque[float] = deque(maxlen=lags)
@@ -136,8 +145,10 @@ def compute_metrics(
             cur = _normalise(np.array(f[0], dtype=np.float32), params.strips)
             nz = _noise(cur) if params.noise_norm else 1.0
             for k, (prev, pn) in enumerate(zip(reversed(hist), reversed(noise), strict=True), start=1):
-                d = _distance(cur, prev, params.cap, params.block, params.top)
-                m[i, k - 1] = d / np.sqrt(nz * nz + pn * pn) if params.noise_norm else d
+                d_top, d_all = _distance(cur, prev, params.cap, params.block, params.top)
+                scale = 1.0 / np.sqrt(nz * nz + pn * pn) if params.noise_norm else 1.0
+                m[i, k - 1] = d_top * scale
+                m[i, lags + k - 1] = d_all * scale
             hist.append(cur)
             noise.append(nz)
             dust[i] = float(f.props.get("PlaneStatsAverage", 0.0))  # type: ignore[arg-type]

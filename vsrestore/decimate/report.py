@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from vsrestore.core.files import atomic_write
-from vsrestore.decimate.decide import Analysis
+from vsrestore.decimate.decide import UNSURE, Analysis
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
-__all__ = ["write_report"]
+__all__ = ["summary_lines", "unsure_lines", "write_report"]
 
 
 def summary_lines(an: Analysis, name: str) -> list[str]:
@@ -41,7 +41,23 @@ def summary_lines(an: Analysis, name: str) -> list[str]:
             lines.append(f"  {a:6d}-{b:<6d} {an.templates[t] if t >= 0 else '(free decisions)'}")
     if an.forced:
         lines.append(f"decisions forced by the override file: {len(an.forced)}")
-    return lines
+    return [*lines[:6], *unsure_lines(an), *lines[6:]]
+
+
+def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
+    """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
+    ranges = an.unsure()
+    if not ranges:
+        return []
+    count = sum(1 for c in an.confidence if c < UNSURE) - sum(1 for i in an.forced if an.confidence[i] < UNSURE)
+    shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:most])
+    more = f" and {len(ranges) - most} more ranges" if len(ranges) > most else ""
+    return [
+        f"WARNING: {count} decisions are unsure (confidence below {UNSURE:g}), in input frames {shown}{more}.",
+        "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",
+        "  n-2 or n-3), step through them in a player, and correct any wrong one in overrides.txt",
+        "  ('keep N' or 'drop N'), then run again with --overrides overrides.txt.",
+    ]
 
 
 def override_template(an: Analysis, name: str, count: int = 40) -> str:
@@ -67,7 +83,7 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     width = min(60.0, max(10.0, n / 40))
     fig, axes = plt.subplots(3, 1, figsize=(width, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
     ax = axes[0]
-    for k in range(an.metrics.shape[1]):
+    for k in range(an.metrics.shape[1] // 2):  # the top-block distances (the whole-frame ones follow)
         ax.plot(x, an.metrics[:, k], lw=0.8, label=f"distance to frame n-{k + 1}")
     tok = np.asarray(an.tokens)
     copies = tok > 0

@@ -43,6 +43,7 @@ class HmmParams:
     :param clip_llr: bound of one lag's log-likelihood ratio (so no single frame is absolute; an exact repeat in
         footage without a pattern, as a 24 -> 25 fps transfer has every 25th frame, still wins on its own).
     :param period_penalty: log-likelihood a template must gain per extra position of its period.
+    :param learn_cap: most one frame's evidence counts for a template while learning (its dips must recur).
     :param min_support: learning windows that must choose a template for the decoder to use it.
     :param min_new: smallest share of new film frames a template may have (0.45 at 24 fps: films of at least
         about 11 fps; silent films were shot at 12-24).
@@ -55,6 +56,7 @@ class HmmParams:
     stay_free: float = 0.3
     clip_llr: float = 8.0
     period_penalty: float = 2.0
+    learn_cap: float = 5.0
     min_support: int = 3
     min_new: float = 0.45
 
@@ -155,12 +157,15 @@ def token_scores(e: np.ndarray, further: float = 0.1) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ learning
-def _best_template(s: np.ndarray, period: int, offset: int, min_new: float) -> tuple[tuple[int, ...], float]:
-    """Best token per phase of ``period`` for score rows ``s`` starting at frame ``offset``."""
+def _best_template(s: np.ndarray, period: int, offset: int, min_new: float, cap: float = np.inf) -> (
+    tuple[tuple[int, ...], float]
+):
+    """Best token per phase of ``period`` for score rows ``s`` starting at frame ``offset``; each frame counts
+    at most ``cap`` for a copy (a few exact repeats do not make a template: its dips must recur)."""
     lags = s.shape[1] - 1
     ph = (np.arange(s.shape[0]) + offset) % period
     acc = np.zeros((period, lags + 1))
-    np.add.at(acc, ph, np.maximum(s, -50.0))
+    np.add.at(acc, ph, np.clip(s, -50.0, cap))
     acc[:, period:] = -np.inf  # a copy must point inside the period
     best = acc.argmax(1)
     need = int(np.ceil(min_new * period - 1e-9))
@@ -197,7 +202,7 @@ def _learn_windows(s: np.ndarray, params: HmmParams, win: int, hop: int, found: 
         for p in range(1, params.max_period + 1):
             if p > (b - a) // 2:
                 break
-            toks, score = _best_template(sw, p, a, params.min_new)
+            toks, score = _best_template(sw, p, a, params.min_new, params.learn_cap)
             score -= params.period_penalty * p
             if best is None or score > best[0]:
                 best = (score, toks)
@@ -360,7 +365,7 @@ class Fit:
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         model: EvidenceModel | None = None) -> Fit:
-    """Evidence, templates and decisions for lag distances ``m`` (N, L) from
+    """Evidence, templates and decisions for lag distances ``m`` (N, 2L) from
     :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
 
     :param model: the evidence model (default: the shipped one).
