@@ -53,8 +53,8 @@ class MVSettings:
     :param local_gamma: gamma of that weight (above 1: only the worst blocks fall back).
     """
 
-    blksize: int = 16
-    overlap: int = 8
+    blksize: int = 8
+    overlap: int = 4
     refine: bool = True
     min_blksize: int = 8
     refine_thsad: int = 200
@@ -62,11 +62,17 @@ class MVSettings:
     searchparam: int = 4
     pel: int = 4
     ml: float = 100.0
-    smooth: int = 1
+    smooth: int = 3
     bad_sad: int = 1200
     bad_fraction: float = 0.5
     local_ml: float | None = None
     local_gamma: float = 1.0
+    judge: bool = True
+    judge_radius: int = 8
+    judge_gain: float = 2.0
+    judge_floor: float = 6.0
+    second_blksize: int | None = 16
+    second_refine: bool = True
 
 
 def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
@@ -106,6 +112,25 @@ def _normalised_luma(clip: vs.VideoNode, smooth: int) -> vs.VideoNode:
     return out
 
 
+def _judge_mask(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv: vs.VideoNode,
+                cfg: MVSettings) -> vs.VideoNode:
+    """Per pixel of pair (i, i+1): how much motion compensation beats a plain blend (0: blend, peak: vectors)."""
+    big = dict(thscd1=16320, thscd2=255)
+    cb = core.mv.Compensate(search, sup, bv, **big)  # frame i+1 drawn onto frame i
+    cf = core.mv.Compensate(search, sup, fv, **big)  # frame i-1 drawn onto frame i
+    luma = [core.std.ShufflePlanes(c, 0, vs.GRAY) for c in (search, search[1:] + search[-1], cb, cf[1:] + cf[-1])]
+    fmt = luma[0].format
+    peak = (1 << fmt.bits_per_sample) - 1
+    scale = peak / 255.0
+    plain = core.akarin.Expr(luma[:2], "x y - abs")
+    mc = core.akarin.Expr(luma, "z x - abs a y - abs + 2 /")
+    r = cfg.judge_radius
+    plain = core.std.BoxBlur(plain, hradius=r, vradius=r, hpasses=2, vpasses=2)
+    mc = core.std.BoxBlur(mc, hradius=r, vradius=r, hpasses=2, vpasses=2)
+    fl = cfg.judge_floor * scale
+    return core.akarin.Expr([plain, mc], f"x y - x {fl} + / {cfg.judge_gain} * 0 max 1 min {peak} *")
+
+
 class MVEngine:
     """Vectors and interpolators for one clip, built once; nodes per phase are made on first use.
 
@@ -135,6 +160,18 @@ class MVEngine:
                       thsad=cfg.refine_thsad, dct=cfg.dct)
             self.bv = core.mv.Recalculate(sup_search, self.bv, **rc)
             self.fv = core.mv.Recalculate(sup_search, self.fv, **rc)
+        self.extra: list[tuple[vs.VideoNode, vs.VideoNode]] = []
+        if cfg.second_blksize:
+            b2 = cfg.second_blksize
+            c2 = dict(common, blksize=b2, overlap=b2 // 2, dct=cfg.dct)
+            bv2 = core.mv.Analyse(sup_search, isb=1, **c2)
+            fv2 = core.mv.Analyse(sup_search, isb=0, **c2)
+            if cfg.second_refine and b2 // 2 >= 4:
+                rc2 = dict(blksize=b2 // 2, overlap=b2 // 4, search=3, searchparam=2, truemotion=1, chroma=0,
+                           thsad=cfg.refine_thsad, dct=cfg.dct)
+                bv2 = core.mv.Recalculate(sup_search, bv2, **rc2)
+                fv2 = core.mv.Recalculate(sup_search, fv2, **rc2)
+            self.extra.append((bv2, fv2))
         # thscd2 is on a 0..255 scale of the block fraction
         th2 = int(round(max(0.0, min(1.0, cfg.bad_fraction)) * 255))
         # backward vectors of frame i match frame i+1 against frame i: _SceneChangeNext flags the pair
@@ -149,6 +186,10 @@ class MVEngine:
             self._next = nxt
         else:
             self.sad_mask = None
+        self.judge_mask: vs.VideoNode | None = None
+        if cfg.judge:
+            self.judge_mask = _judge_mask(search, sup_search, self.bv, self.fv, cfg)
+            self._next = clip[1:] + clip[-1]
         self._nodes: dict[int, vs.VideoNode] = {}
         self._lock = threading.Lock()
 
@@ -162,6 +203,13 @@ class MVEngine:
             if node is None:
                 node = core.mv.FlowInter(self.clip, self.super, self.bv, self.fv, time=q * 100.0 / 256,
                                          ml=self.settings.ml, blend=0, thscd1=16320, thscd2=255)
+                for bv2, fv2 in self.extra:
+                    alt = core.mv.FlowInter(self.clip, self.super, bv2, fv2, time=q * 100.0 / 256,
+                                            ml=self.settings.ml, blend=0, thscd1=16320, thscd2=255)
+                    node = core.std.Merge(node, alt, 0.5)
+                if self.judge_mask is not None:
+                    mix = core.std.Merge(self.clip, self._next, weight=q / 256)
+                    node = core.std.MaskedMerge(mix, node, self.judge_mask, planes=None, first_plane=True)
                 if self.sad_mask is not None:
                     mix = core.std.Merge(self.clip, self._next, weight=q / 256)
                     node = core.std.MaskedMerge(node, mix, self.sad_mask, planes=None, first_plane=True)
