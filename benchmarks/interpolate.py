@@ -19,7 +19,7 @@ against the originals (luma PSNR, dB). Every dropped frame lies half-way between
 
 Methods: repeat and blend (``vsrestore.interpolate`` with those engines), "FlowFPS defaults" (``mv.Super`` +
 ``mv.Analyse`` + ``mv.FlowInter(time=50)``, FlowFPS's drawing routine at the phase it would use, every other
-parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``PREVIOUS_REV``,
+parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``adf0699`` (``PREVIOUS_REV``),
 extracted from git and imported side by side) and "vsrestore" (the current default).
 
 Speed: output frames per second at 720x540 (bikes upscaled), 16 -> 32 fps, on the CPU.
@@ -238,9 +238,10 @@ def run_set(title: str, segs: dict[str, Segment], args: argparse.Namespace, prev
         best = max(res["blend"], res["FlowFPS defaults"])
         cells = [f"**{res[m]:.2f}**" if m == "vsrestore" and res[m] >= best else f"{res[m]:.2f}" for m in names]
         print(f"| {cname} | {mode} ({RATE[mode]}) | " + " | ".join(cells) + " |")
-    for mode in [*MODES, None]:
-        sel = [r for r in rows if mode is None or r[1] == mode]
-        label = "**mean, all**" if mode is None else f"mean, {mode}"
+    groups: list[str | None] = [*MODES, None]
+    for group in groups:
+        sel = [r for r in rows if group is None or r[1] == group]
+        label = "**mean, all**" if group is None else f"mean, {group}"
         print(f"| {label} | | " + " | ".join(f"{np.mean([r[2][m] for r in sel]):.2f}" for m in names) + " |")
     mean = {m: float(np.mean([r[2][m] for r in rows])) for m in names}
     best_base = max(mean["blend"], mean["FlowFPS defaults"])

@@ -1,15 +1,28 @@
-"""The classical engine: mvtools motion-compensated interpolation tuned for 12-19 fps film with grain.
+"""The classical engine: mvtools motion-compensated interpolation for 12-19 fps film with grain, which blends
+in proportion wherever motion compensation is not clearly better than a plain blend.
 
-* Vectors are searched on a *search clip*: the luma normalised per frame to its robust black/white levels
-  (so flicker and fades do not look like motion) and smoothed (so grain and dust do not steer the
-  search). Chroma is left as it is; the search is on luma only.
-* The search is hierarchical over all levels (so large motion is found at the coarse levels) with 16x16
-  blocks (half overlapping), exhaustive search within ``searchparam`` pixels at each level, quarter-pixel
-  precision, SATD matching (robust to the remaining brightness differences) and true-motion regularisation
-  (large, smooth motion is what 16 fps film has); then refined with 8x8 blocks (``Recalculate``).
-* Frames are drawn with ``FlowInter`` from the *original* pictures (same super-clip geometry), so the
-  normalisation never shows; ``FlowInter`` uses its occlusion mask (``ml``) to take occluded areas from the
-  frame where they are visible. Optionally (``local_ml``) badly matched areas give way to a cross-fade.
+* Vectors are searched on a *proxy*: the luma normalised per frame to its robust black/white levels (so
+  flicker and fades do not look like motion) and smoothed (``smooth`` passes, so grain and dust neither steer
+  the search nor count as motion when the vectors are judged). Chroma is left as it is.
+* The search is hierarchical over all levels (large motion is found at the coarse levels; mvtools' global
+  motion estimate is a predictor at each level) with 8x8 blocks (half overlapping), exhaustive search within
+  ``searchparam`` pixels at each level, quarter-pixel precision, SATD matching and true-motion regularisation.
+  A second vector field with 16x16 blocks (``second_blksize``: steadier on smooth pans, zooms and flat areas)
+  draws a second picture; the two are averaged.
+* Pictures are drawn with ``FlowInter`` from the *original* frames (so the normalisation never shows and the
+  grain stays); ``FlowInter`` takes occluded areas from the frame where they are visible (both directions).
+* **Judgement per pixel** (``judge``): on the proxy, the error of the two neighbours predicted from each other
+  through the vectors (frame i+1 drawn onto i with the backward vectors, i onto i+1 with the forward ones) is
+  compared with their plain difference, both averaged over about ``2 * judge_radius`` pixels. The share of the
+  motion-compensated picture is ``judge_gain * (plain - compensated) / (plain + judge_floor)``, clipped to 0..1;
+  the rest is the blend of the two frames. Where compensation explains the change it is used; where it does no
+  better than the plain difference (static areas, grain, unmatched motion) the blend is.
+* **Judgement per clip section** (``validate_db``): the same vectors cannot tell whether the picture *between*
+  two frames is predictable (gate weave and erratic motion move the missing frame off the path). So the engine
+  tests itself on the clip: each source frame is rebuilt from its neighbours two frames apart, by motion
+  compensation and by a blend (on pictures at most ``VALIDATE_WIDTH`` wide), and the median gain in dB over
+  ``validate_window`` tests each side sets a per-pair factor on the share above: 0 at ``validate_low`` dB or
+  less, 1 at ``validate_low + validate_db`` dB or more.
 * Reliability per pair: ``SCDetection`` on the backward vectors of frame i flags a pair (i, i+1) where too
   many blocks match badly (motion too large or erratic); the caller then falls back for that pair.
 
@@ -25,18 +38,22 @@ from dataclasses import dataclass
 import numpy as np
 import vapoursynth as vs
 
+from vsrestore.core.bridge import shifted
 from vsrestore.core.levels import robust_levels
 
 __all__ = ["MVEngine", "MVSettings", "work_format"]
 
 core = vs.core
 
+#: Largest width of the pictures the per-clip test of motion compensation (``validate_db``) works on.
+VALIDATE_WIDTH = 320
+
 
 @dataclass(frozen=True)
 class MVSettings:
     """Parameters of the mvtools engine (block sizes in pixels of the 4:4:4 luma).
 
-    :param blksize: block size of the first search (16; 32 suits very large frames).
+    :param blksize: block size of the first search (8; 16 or 32 suit very large frames).
     :param overlap: block overlap of the first search.
     :param refine: refine the vectors with blocks of half the size (``Recalculate``), repeatedly, down to
         ``min_blksize``; blocks whose match error (SAD) is below ``refine_thsad`` keep their vector.
@@ -51,6 +68,20 @@ class MVSettings:
         gives way to a cross-fade of the two frames; the weight reaches 1 at a SAD of about ``local_ml``
         (mvtools ``Mask(kind=1)`` scale). None disables it.
     :param local_gamma: gamma of that weight (above 1: only the worst blocks fall back).
+    :param judge: mix the motion-compensated picture with a blend per pixel, by how much better the vectors
+        predict the two neighbours from each other than their plain difference (see the module notes).
+    :param judge_radius: radius (pixels) of the box over which the two errors are averaged.
+    :param judge_gain: share of the compensated picture per unit of relative gain (2: full share where
+        compensation halves the difference).
+    :param judge_floor: added to the plain difference (8-bit scale of the normalised luma) so that low-contrast
+        areas, where neither error means much, lean to the blend.
+    :param validate_db: the per-section test (see the module notes): width in dB of the ramp from no share to
+        the full share; None disables the test.
+    :param validate_low: gain in dB of compensation over a blend at or below which a section gets no share.
+    :param validate_window: tests taken each side of a pair for the median.
+    :param second_blksize: block size of the second vector field whose picture is averaged with the first
+        (None: one field only).
+    :param second_refine: refine the second field with blocks of half its size.
     """
 
     blksize: int = 8
@@ -71,8 +102,11 @@ class MVSettings:
     judge_radius: int = 8
     judge_gain: float = 2.0
     judge_floor: float = 6.0
+    validate_db: float | None = 0.4
+    validate_window: int = 4
+    validate_low: float = -0.4
     second_blksize: int | None = 16
-    second_refine: bool = True
+    second_refine: bool = False
 
 
 def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
@@ -129,6 +163,48 @@ def _judge_mask(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv: v
     mc = core.std.BoxBlur(mc, hradius=r, vradius=r, hpasses=2, vpasses=2)
     fl = cfg.judge_floor * scale
     return core.akarin.Expr([plain, mc], f"x y - x {fl} + / {cfg.judge_gain} * 0 max 1 min {peak} *")
+
+
+def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings) -> vs.VideoNode:
+    """Per source pair (i, i+1), the share of motion compensation (prop ``VsrMCShare``, 0..1) from a test on the
+    clip itself: how much better than a blend motion compensation rebuilds the clip's own frames from their
+    neighbours two frames apart (vectors on the proxy ``search``, pictures from ``clip``, both at most
+    ``VALIDATE_WIDTH`` wide), as the median gain in dB over ``validate_window`` tests each side. A clip whose
+    in-between pictures cannot be predicted (gate weave, erratic motion) gets a small share."""
+    assert cfg.validate_db is not None
+    n = search.num_frames
+    w = min(clip.width, VALIDATE_WIDTH)
+    h = max(16, round(clip.height * w / clip.width / 2) * 2)
+    proxy = core.resize.Bilinear(core.std.ShufflePlanes(search, 0, vs.GRAY), w, h)
+    y = core.resize.Bilinear(core.std.ShufflePlanes(clip, 0, vs.GRAY), w, h)
+    sup = core.mv.Super(proxy, hpad=8, vpad=8, pel=2, sharp=2, rfilter=4)
+    y_sup = core.mv.Super(y, hpad=8, vpad=8, pel=2, sharp=2, levels=1)
+    c2 = dict(blksize=8, overlap=4, search=3, searchparam=cfg.searchparam, pelsearch=2, truemotion=1, levels=0,
+              dct=5, delta=2)
+    bv2 = core.mv.Analyse(sup, isb=1, **c2)
+    fv2 = core.mv.Analyse(sup, isb=0, **c2)
+    # frame j: the picture of j+1 drawn from j and j+2
+    mid = core.mv.FlowInter(y, y_sup, bv2, fv2, time=50.0, ml=cfg.ml, blend=0, thscd1=16320, thscd2=255)
+    nxt, nxt2 = shifted(y, 1), shifted(y, 2)
+    eb = core.std.PlaneStats(core.akarin.Expr([y, nxt, nxt2], "x z + 2 / y - dup *", vs.GRAYS), prop="VsrB")
+    em = core.std.PlaneStats(core.akarin.Expr([nxt, mid], "x y - dup *", vs.GRAYS), prop="VsrM")
+    # tests exist for j = 0 .. n-3; the last one stands in for the two after it
+    eb, em = eb[: n - 2] + eb[n - 3] * 2, em[: n - 2] + em[n - 3] * 2
+    w = max(0, cfg.validate_window)
+    offsets = list(range(-1 - w, w + 1))  # pair k is judged by tests k-1 (its frame k) and k (frame k+1), +- w
+    taps = [shifted(eb, o) for o in offsets] + [shifted(em, o) for o in offsets]
+    db, low = cfg.validate_db, cfg.validate_low
+    count = len(offsets)
+    base = core.std.BlankClip(y, width=8, height=8, keep=True)
+
+    def share(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        fout = f[0].copy()
+        gains = [10 * np.log10((float(f[1 + t].props["VsrBAverage"]) + 1e-7)
+                               / (float(f[1 + count + t].props["VsrMAverage"]) + 1e-7)) for t in range(count)]
+        fout.props["VsrMCShare"] = min(1.0, max(0.0, (float(np.median(gains)) - low) / db))
+        return fout
+
+    return core.std.ModifyFrame(base, [base, *taps], share)
 
 
 class MVEngine:
@@ -189,6 +265,10 @@ class MVEngine:
         self.judge_mask: vs.VideoNode | None = None
         if cfg.judge:
             self.judge_mask = _judge_mask(search, sup_search, self.bv, self.fv, cfg)
+            if cfg.validate_db is not None and clip.num_frames >= 4:
+                val = _validation(search, clip, cfg)
+                tagged = core.std.CopyFrameProps(self.judge_mask, val, props=["VsrMCShare"])
+                self.judge_mask = core.akarin.Expr(tagged, "x x.VsrMCShare *")
             self._next = clip[1:] + clip[-1]
         self._nodes: dict[int, vs.VideoNode] = {}
         self._lock = threading.Lock()
