@@ -353,6 +353,20 @@ def test_random_order_and_threads_identical(small: vs.VideoNode) -> None:
         assert np.array_equal(arr, ref[k]), k
 
 
+def test_variable_rate_random_order_and_threads_identical(small: vs.VideoNode) -> None:
+    # two of every three frames kept (durations 1/24 and 2/24 s): the engine's self-test draws at varying instants
+    clip = core.std.AssumeFPS(small[:12], fpsnum=16)
+    durs = [Fraction(1 if j % 2 == 0 else 2, 24) for j in range(clip.num_frames)]
+    ref = [np.asarray(f[0]).copy() for f in interpolate(clip, 24, durations=durs).frames()]
+    node = interpolate(clip, 24, durations=durs)
+    order = list(range(node.num_frames))
+    random.Random(11).shuffle(order)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda k: np.asarray(node.get_frame(k)[0]).copy(), order))
+    for k, arr in zip(order, got, strict=True):
+        assert np.array_equal(arr, ref[k]), k
+
+
 # ---------------------------------------------------------------- errors
 
 
