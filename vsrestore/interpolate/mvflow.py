@@ -32,7 +32,7 @@ mvtools takes 8-16 bit integer GRAY/YUV; other clips are converted to 16-bit for
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,14 +165,15 @@ def _judge_mask(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv: v
     return core.akarin.Expr([plain, mc], f"x y - x {fl} + / {cfg.judge_gain} * 0 max 1 min {peak} *")
 
 
-def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings,
-                durations: Sequence[float] | None = None) -> vs.VideoNode:
+def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings) -> vs.VideoNode:
     """Per source pair (i, i+1), the share of motion compensation (prop ``VsrMCShare``, 0..1) from a test on the
     clip itself: how much better than a blend motion compensation rebuilds the clip's own frames from their
     neighbours two frames apart (vectors on the proxy ``search``, pictures from ``clip``, both at most
     ``VALIDATE_WIDTH`` wide), as the median gain in dB over ``validate_window`` tests each side. A clip whose
-    in-between pictures cannot be predicted (gate weave, erratic motion) gets a small share. With per-frame
-    ``durations`` (seconds; a variable-rate source) each test draws the middle frame at its true instant."""
+    in-between pictures cannot be predicted (gate weave, erratic motion) gets a small share.
+    Each test draws the middle frame half-way, as the interpolator mostly does (for a variable-rate source the
+    tested frame may lie elsewhere between its neighbours; drawing it at its true instant instead was tried
+    and lowered the tuning clips' scores, since a blend weighted to the nearer frame is then hard to beat)."""
     assert cfg.validate_db is not None
     n = search.num_frames
     w = min(clip.width, VALIDATE_WIDTH)
@@ -185,22 +186,10 @@ def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings,
               dct=5, delta=2)
     bv2 = core.mv.Analyse(sup, isb=1, **c2)
     fv2 = core.mv.Analyse(sup, isb=0, **c2)
+    # frame j: the picture of j+1 drawn from j and j+2
+    mid = core.mv.FlowInter(y, y_sup, bv2, fv2, time=50.0, ml=cfg.ml, blend=0, thscd1=16320, thscd2=255)
     nxt, nxt2 = shifted(y, 1), shifted(y, 2)
-    # frame j: the picture of j+1 drawn from j and j+2 (by vectors and by a blend) at the instant of j+1,
-    # quantised to mvtools' 1/256 steps
-    if durations is None or len(durations) != n:
-        durations = [1.0] * n
-    q = [min(255, max(1, round(256 * durations[j] / (durations[j] + durations[j + 1]))))
-         if j + 1 < n else 128 for j in range(n)]
-    mids = {v: core.mv.FlowInter(y, y_sup, bv2, fv2, time=v * 100.0 / 256, ml=cfg.ml, blend=0, thscd1=16320,
-                                 thscd2=255) for v in set(q)}
-    blends = {v: core.std.Merge(y, nxt2, weight=v / 256) for v in set(q)}
-    if len(mids) == 1:
-        mid, blend = mids[q[0]], blends[q[0]]
-    else:
-        mid = core.std.FrameEval(y, lambda n: mids[q[n]][n])
-        blend = core.std.FrameEval(y, lambda n: blends[q[n]][n])
-    eb = core.std.PlaneStats(core.akarin.Expr([blend, nxt], "x y - dup *", vs.GRAYS), prop="VsrB")
+    eb = core.std.PlaneStats(core.akarin.Expr([y, nxt, nxt2], "x z + 2 / y - dup *", vs.GRAYS), prop="VsrB")
     em = core.std.PlaneStats(core.akarin.Expr([nxt, mid], "x y - dup *", vs.GRAYS), prop="VsrM")
     # tests exist for j = 0 .. n-3; the last one stands in for the two after it
     eb, em = eb[: n - 2] + eb[n - 3] * 2, em[: n - 2] + em[n - 3] * 2
@@ -226,13 +215,10 @@ class MVEngine:
 
     :param clip: the source in :func:`work_format`.
     :param post: applied to every interpolated node (e.g. conversion back to the caller's format).
-    :param durations: per source frame, its duration in seconds (variable-rate sources; default: all equal),
-        so that the engine's self-test draws each tested frame at its true instant.
     """
 
     def __init__(self, clip: vs.VideoNode, settings: MVSettings | None = None,
-                 post: Callable[[vs.VideoNode], vs.VideoNode] | None = None,
-                 durations: Sequence[float] | None = None) -> None:
+                 post: Callable[[vs.VideoNode], vs.VideoNode] | None = None) -> None:
         cfg = settings or MVSettings()
         self._post = post
         fmt = clip.format
@@ -283,7 +269,7 @@ class MVEngine:
         if cfg.judge:
             self.judge_mask = _judge_mask(search, sup_search, self.bv, self.fv, cfg)
             if cfg.validate_db is not None and clip.num_frames >= 4:
-                val = _validation(search, clip, cfg, durations)
+                val = _validation(search, clip, cfg)
                 tagged = core.std.CopyFrameProps(self.judge_mask, val, props=["VsrMCShare"])
                 self.judge_mask = core.akarin.Expr(tagged, "x x.VsrMCShare *")
             self._next = clip[1:] + clip[-1]
