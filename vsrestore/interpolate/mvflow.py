@@ -193,8 +193,8 @@ def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings) -> vs
     em = core.std.PlaneStats(core.akarin.Expr([nxt, mid], "x y - dup *", vs.GRAYS), prop="VsrM")
     # tests exist for j = 0 .. n-3; the last one stands in for the two after it
     eb, em = eb[: n - 2] + eb[n - 3] * 2, em[: n - 2] + em[n - 3] * 2
-    w = max(0, cfg.validate_window)
-    offsets = list(range(-1 - w, w + 1))  # pair k is judged by tests k-1 (its frame k) and k (frame k+1), +- w
+    win = max(0, cfg.validate_window)
+    offsets = list(range(-1 - win, win + 1))  # pair k is judged by tests k-1 (its frame k) and k (frame k+1), +- w
     taps = [shifted(eb, o) for o in offsets] + [shifted(em, o) for o in offsets]
     db, low = cfg.validate_db, cfg.validate_low
     count = len(offsets)
