@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 import vapoursynth as vs
 
+from vsrestore.core.source import load_source
 from vsrestore.interpolate import CutSettings, Engine, MVSettings, interpolate, make_schedule, parse_rate
+from vsrestore.interpolate.mvflow import MVEngine
+from vsrestore.testing.media import registry_clip
 
 core = vs.core
 
@@ -165,6 +168,72 @@ def test_mvtools_beats_repeat_and_blend_on_dropped_frames(bikes: vs.VideoNode) -
     assert scores[Engine.BLEND] > scores[Engine.REPEAT], scores
 
 
+@pytest.fixture(scope="module")
+def film1906() -> vs.VideoNode:
+    """The 1906 film (real grain, weave, damage), second shot: 40 frames of 214x160 at 15 fps."""
+    return load_source(registry_clip("film1906"))[82:122]
+
+
+def _dropped_psnr(clip: vs.VideoNode, eng: Engine, settings: MVSettings | None = None) -> float:
+    """Mean luma PSNR of every other frame of ``clip`` rebuilt from the frames kept around it."""
+    rate = Fraction(clip.fps.numerator, clip.fps.denominator)
+    out = interpolate(clip[::2], rate, engine=eng, mv_settings=settings)
+    return float(np.mean([psnr(luma(out.get_frame(k)), luma(clip.get_frame(k)))
+                          for k in range(1, clip.num_frames - 1, 2)]))
+
+
+def _judged_share(clip: vs.VideoNode, settings: MVSettings | None = None) -> float:
+    """Mean share (0..1) of motion compensation in the engine's per-pixel mix over the clip's pairs."""
+    eng = MVEngine(clip, settings)
+    assert eng.judge_mask is not None
+    peak = (1 << eng.judge_mask.format.bits_per_sample) - 1
+    return float(np.mean([np.asarray(f[0]).mean() / peak for f in eng.judge_mask[:-1].frames(close=True)]))
+
+
+def test_judge_trusts_vectors_on_clean_motion(bikes: vs.VideoNode) -> None:
+    # bikes at 12.5 fps: a pan with large, regular motion; compensation is clearly better than a blend
+    clip = core.resize.Bicubic(bikes[60:84], 320, 136)[::2]
+    assert _judged_share(clip) > 0.5
+    # and the judged mix is not worse than raw vectors there
+    raw = MVSettings(judge=False)
+    assert _dropped_psnr(core.resize.Bicubic(bikes[60:84], 320, 136), Engine.MVTOOLS) > \
+        _dropped_psnr(core.resize.Bicubic(bikes[60:84], 320, 136), Engine.MVTOOLS, raw) - 0.3
+
+
+def test_judge_blends_on_real_old_film(film1906: vs.VideoNode) -> None:
+    # the 1906 film at 7.5 fps: gate weave makes the dropped frames unpredictable; raw vectors lose to a
+    # blend, the judged engine must not
+    blend = _dropped_psnr(film1906, Engine.BLEND)
+    raw = _dropped_psnr(film1906, Engine.MVTOOLS, MVSettings(judge=False))
+    judged = _dropped_psnr(film1906, Engine.MVTOOLS)
+    assert raw < blend, (raw, blend)
+    assert judged >= blend - 0.05, (judged, blend, raw)
+    assert _judged_share(film1906[::2]) < 0.3
+
+
+def test_judge_ignores_grain_and_flicker(bikes: vs.VideoNode) -> None:
+    # one real still frame, repeated with fresh grain and a brightness flicker per frame: nothing moves, so the
+    # vectors must not be trusted more than a blend of the two frames (which averages the grain away)
+    still = core.resize.Bicubic(bikes[100], 320, 136, format=vs.GRAY8)
+    base = np.asarray(still.get_frame(0)[0]).astype(np.float32)
+    rng = np.random.default_rng(5)
+    frames = [np.clip(base * g + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+              for g in (1.0, 1.08, 0.95, 1.05, 0.97, 1.1, 1.0, 0.93)]
+    blank = core.std.BlankClip(still, length=len(frames), fpsnum=12)
+
+    def put(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        fout = f.copy()
+        np.copyto(np.asarray(fout[0]), frames[n])
+        return fout
+
+    clip = core.std.ModifyFrame(blank, blank, put)
+    out = interpolate(clip, 24, detect_cuts=False)
+    for k in range(1, 13, 2):
+        i = k // 2
+        mix = (frames[i].astype(np.float32) + frames[i + 1]) / 2
+        assert np.abs(luma(out.get_frame(k)) - mix).mean() < 1.5, k
+
+
 def test_blend_is_weighted_mix(small: vs.VideoNode) -> None:
     clip = core.std.AssumeFPS(small, fpsnum=16)
     out = interpolate(clip, 64, engine=Engine.BLEND, detect_cuts=False)
@@ -280,6 +349,20 @@ def test_random_order_and_threads_identical(small: vs.VideoNode) -> None:
     node2 = interpolate(clip, 24)
     with ThreadPoolExecutor(4) as ex:
         got = list(ex.map(lambda k: np.asarray(node2.get_frame(k)[0]).copy(), order))
+    for k, arr in zip(order, got, strict=True):
+        assert np.array_equal(arr, ref[k]), k
+
+
+def test_variable_rate_random_order_and_threads_identical(small: vs.VideoNode) -> None:
+    # two of every three frames kept (durations 1/24 and 2/24 s): the engine's self-test draws at varying instants
+    clip = core.std.AssumeFPS(small[:12], fpsnum=16)
+    durs = [Fraction(1 if j % 2 == 0 else 2, 24) for j in range(clip.num_frames)]
+    ref = [np.asarray(f[0]).copy() for f in interpolate(clip, 24, durations=durs).frames()]
+    node = interpolate(clip, 24, durations=durs)
+    order = list(range(node.num_frames))
+    random.Random(11).shuffle(order)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda k: np.asarray(node.get_frame(k)[0]).copy(), order))
     for k, arr in zip(order, got, strict=True):
         assert np.array_equal(arr, ref[k]), k
 

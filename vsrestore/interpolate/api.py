@@ -121,7 +121,8 @@ def interpolate(
         raise ValueError(f"{FUNC}: {e}; engines: {', '.join(x.value for x in Engine)}") from e
     if fb not in (Engine.REPEAT, Engine.BLEND):
         raise ValueError(f"{FUNC}: fallback={fb.value!r} must be 'repeat' or 'blend'")
-    min_size = 2 * (mv_settings or MVSettings()).blksize if eng == Engine.MVTOOLS else 1
+    mvs = mv_settings or MVSettings()
+    min_size = 2 * max(mvs.blksize, mvs.second_blksize or 0, 16) if eng == Engine.MVTOOLS else 1
     check_clip(clip, FUNC, min_size=min_size)
     if durations is not None:
         durs = [Fraction(d) for d in durations]
