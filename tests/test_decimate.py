@@ -376,14 +376,14 @@ def test_unsure_decisions_are_reported_with_their_frames(held_case: TransferCase
     sure = dataclasses.replace(an, confidence=[1.0] * an.num_frames)
     assert sure.unsure() == [] and not any("WARNING" in line for line in summary_lines(sure, "film.mkv"))
     conf = [1.0] * an.num_frames
-    for i in (30, 33, 34, 90):
+    for i in (30, 33, 34, 70):
         conf[i] = 0.6
     shaky = dataclasses.replace(an, confidence=conf)
-    assert shaky.unsure() == [(30, 34), (90, 90)]
+    assert shaky.unsure() == [(30, 34), (70, 70)]
     text = "\n".join(summary_lines(shaky, "film.mkv"))
-    assert "4 decisions are unsure" in text and "frames 30-34, 90." in text and "overrides.txt" in text
+    assert "4 decisions are unsure" in text and "frames 30-34, 70." in text and "overrides.txt" in text
     paths = write_report(shaky, tmp_path / "rep", "film.mkv")
-    assert json.loads(paths["json"].read_text())["unsure"] == [[30, 34], [90, 90]]
+    assert json.loads(paths["json"].read_text())["unsure"] == [[30, 34], [70, 70]]
     # a decision forced by the override file is sure
-    forced = dataclasses.replace(shaky, forced=[90])
+    forced = dataclasses.replace(shaky, forced=[70])
     assert forced.unsure() == [(30, 34)]

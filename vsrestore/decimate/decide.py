@@ -132,7 +132,7 @@ _LOCK = threading.Lock()
 
 
 def _metric_key(p: MetricParams) -> str:
-    return f"metrics-v3|{p}"
+    return f"metrics-v4|{p}"
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:

@@ -12,8 +12,10 @@ of a small object) and over the whole frame (strong grain averaged away):
 2. against the other lags of the same frame (a copy at lag 2 is closer to n-2 than to n-1, which film motion
    never makes it);
 3. against the two neighbours at the same lag (a dip, not a slow passage);
-4. against the local floor of all distances (near the grain and compression floor);
-5. the local spread of the lag (two levels, copies and film motion, or one).
+4. against the local floor of all distances;
+5. the local spread of the lag (two levels, copies and film motion, or one);
+6. against the two frames' own noise (two copies differ by their grain and compression alone: a near-repeat
+   of a clean video, still 1 grey level apart, is not a copy).
 
 A small logistic model per lag (:class:`EvidenceModel`, ``vsrestore/models/decimate_evidence.json``) turns the
 features into the log-likelihood ratio. It is fitted by ``scripts/train_decimator.py`` on the *tuning* set of
@@ -31,6 +33,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from vsrestore.decimate.metrics import split
+
 __all__ = ["EvidenceModel", "design", "evidence", "features", "labels"]
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "decimate_evidence.json"
@@ -46,14 +50,22 @@ def _rolling_quantiles(v: np.ndarray, half: int, qs: list[float]) -> np.ndarray:
     return np.asarray(out).reshape(len(qs), v.size)
 
 
+NF = 7  # features per distance
+
+
 def features(m: np.ndarray, window: int = 12) -> np.ndarray:
-    """Features (N, L, 12) of every frame and lag from :func:`~vsrestore.decimate.metrics.compute_metrics`'s
-    distances (N, 2L): six of the top-block distances, six of the whole-frame ones."""
-    lags = m.shape[1] // 2
-    return np.concatenate([_features(m[:, :lags], window), _features(m[:, lags:], window)], axis=-1)
+    """Features (N, L, 14) of every frame and lag from :func:`~vsrestore.decimate.metrics.compute_metrics`'s
+    distances and noise (N, 2L + 1): seven of the top-block distances, seven of the whole-frame ones."""
+    top, whole, noise = split(m)
+    n, lags = top.shape
+    nz = np.log(np.maximum(np.nan_to_num(noise, nan=1e-3), _FLOOR))
+    floor = np.full((n, lags), np.nan)
+    for k in range(1, lags + 1):  # the distance two copies of frame n and n-k would have: their noise
+        floor[k:, k - 1] = 0.5 * np.logaddexp(2 * nz[k:], 2 * nz[:-k])
+    return np.concatenate([_features(top, floor, window), _features(whole, floor, window)], axis=-1)
 
 
-def _features(m: np.ndarray, window: int) -> np.ndarray:
+def _features(m: np.ndarray, noise_floor: np.ndarray, window: int) -> np.ndarray:
     n, lags = m.shape
     lm = np.log(np.maximum(m, _FLOOR))
     lm[~np.isfinite(m)] = np.nan
@@ -62,7 +74,7 @@ def _features(m: np.ndarray, window: int) -> np.ndarray:
     fill = np.where(np.isfinite(fill), fill, 0.0)
     lmf = np.where(np.isfinite(lm), lm, fill[None, :])
     floor = _rolling_quantiles(lmf.min(axis=1), 2 * window, [0.1])[0]
-    out = np.empty((n, lags, 6))
+    out = np.empty((n, lags, NF))
     for k in range(lags):
         q25, q50, q75 = _rolling_quantiles(lmf[:, k], window, [0.25, 0.5, 0.75])
         x = lmf[:, k]
@@ -70,8 +82,9 @@ def _features(m: np.ndarray, window: int) -> np.ndarray:
         nearest_other = others.min(axis=1) if others.shape[1] else x
         prev = np.r_[x[:1], x[:-1]]
         nxt = np.r_[x[1:], x[-1:]]
+        near_noise = np.nan_to_num(x - noise_floor[:, k], nan=0.0)
         out[:, k] = np.stack([x - q50, x - q75, x - nearest_other, x - np.minimum(prev, nxt), x - floor,
-                              q75 - q25], axis=1)
+                              q75 - q25, near_noise], axis=1)
     return out
 
 
@@ -79,7 +92,7 @@ def design(f: np.ndarray) -> np.ndarray:
     """The logistic model's inputs: the features (bounded), the squares of the first three of each distance
     where negative, 1."""
     x = np.clip(f, -6.0, 6.0)
-    sq = np.minimum(np.concatenate([x[..., :3], x[..., 6:9]], axis=-1), 0.0) ** 2
+    sq = np.minimum(np.concatenate([x[..., :3], x[..., NF : NF + 3]], axis=-1), 0.0) ** 2
     return np.concatenate([x, sq, np.ones(x.shape[:-1] + (1,))], axis=-1)
 
 
@@ -133,11 +146,11 @@ class EvidenceModel:
 
 
 def evidence(m: np.ndarray, model: EvidenceModel | None = None, clip_llr: float = 8.0) -> np.ndarray:
-    """Log-likelihood ratio copy/different (N, L) per frame and lag from the distances (N, 2L), bounded by
+    """Log-likelihood ratio copy/different (N, L) per frame and lag from the distances (N, 2L + 1), bounded by
     ``clip_llr``; 0 where n-k < 0."""
     mdl = model or EvidenceModel.default()
     x = design(features(m, mdl.window))
-    lags = m.shape[1] // 2
+    lags = (m.shape[1] - 1) // 2
     e = np.zeros((m.shape[0], lags))
     for k in range(lags):
         j = min(k, len(mdl.weights) - 1)

@@ -116,34 +116,37 @@ def _noise(plane: np.ndarray) -> float:
     return float(np.median(np.abs(lap))) * 1.4826 / np.sqrt(20.0) + 1e-4
 
 
-def split(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The top-block and whole-frame distances (N, lags) each, of :func:`compute_metrics`'s (N, 2 * lags)."""
-    lags = m.shape[1] // 2
-    return m[:, :lags], m[:, lags:]
+def split(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The top-block and whole-frame distances (N, lags) each and the noise (N,) of :func:`compute_metrics`'s
+    (N, 2 * lags + 1)."""
+    lags = (m.shape[1] - 1) // 2
+    return m[:, :lags], m[:, lags : 2 * lags], m[:, 2 * lags]
 
 
 def compute_metrics(
     clip: vs.VideoNode, params: MetricParams = MetricParams(), *, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distances between frame n and frame n-k for k = 1..lags, shape (N, 2 * lags), float64, and the dust
-    score of every frame (share of its pixels covered by specks), shape (N,).
+    """Distances between frame n and frame n-k for k = 1..lags and each frame's noise, shape (N, 2 * lags + 1),
+    float64, and the dust score of every frame (share of its pixels covered by specks), shape (N,).
 
     ``m[n, k-1]`` is the RMS difference of normalised luma (0..1 units, capped per pixel at ``params.cap``) over
-    the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame. Entries with n-k < 0 are
-    NaN. Frames are read once, in order, through the reduced
+    the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame; ``m[n, 2 * lags]`` the frame's
+    own noise (grain and compression left in the reduced picture, :func:`_noise`): two copies of one film frame
+    differ by about that much. Entries with n-k < 0 are NaN. Frames are read once, in order, through the reduced
     node (memory: ``lags`` small planes).
     """
     small = reduce_clip(clip, params)
     n = small.num_frames
     lags = params.lags
-    m = np.full((n, 2 * lags), np.nan, dtype=np.float64)
+    m = np.full((n, 2 * lags + 1), np.nan, dtype=np.float64)
     dust = np.zeros(n, dtype=np.float64)
     hist: deque[np.ndarray] = deque(maxlen=lags)
     noise: deque[float] = deque(maxlen=lags)
     with Progress(n, "vsrestore.decimate: analysing", enabled=progress) as bar:
         for i, f in enumerate(small.frames(close=True)):
             cur = _normalise(np.array(f[0], dtype=np.float32), params.strips)
-            nz = _noise(cur) if params.noise_norm else 1.0
+            nz = _noise(cur)
+            m[i, 2 * lags] = nz
             for k, (prev, pn) in enumerate(zip(reversed(hist), reversed(noise), strict=True), start=1):
                 d_top, d_all = _distance(cur, prev, params.cap, params.block, params.top)
                 scale = 1.0 / np.sqrt(nz * nz + pn * pn) if params.noise_norm else 1.0

@@ -83,7 +83,7 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     width = min(60.0, max(10.0, n / 40))
     fig, axes = plt.subplots(3, 1, figsize=(width, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
     ax = axes[0]
-    for k in range(an.metrics.shape[1] // 2):  # the top-block distances (the whole-frame ones follow)
+    for k in range((an.metrics.shape[1] - 1) // 2):  # the top-block distances (whole-frame ones, noise follow)
         ax.plot(x, an.metrics[:, k], lw=0.8, label=f"distance to frame n-{k + 1}")
     tok = np.asarray(an.tokens)
     copies = tok > 0

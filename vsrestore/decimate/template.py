@@ -365,7 +365,7 @@ class Fit:
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         model: EvidenceModel | None = None) -> Fit:
-    """Evidence, templates and decisions for lag distances ``m`` (N, 2L) from
+    """Evidence, templates and decisions for lag distances and noise ``m`` (N, 2L + 1) from
     :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
 
     :param model: the evidence model (default: the shipped one).
