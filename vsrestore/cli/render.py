@@ -12,6 +12,7 @@ from ..presets import check_preset_args, colour_spread, preset_name
 from ..render import Codec, EncodeSettings, render
 from ..render.chunked import render_chunked
 from ..render.render import files_read
+from ..render.tools import find_ffmpeg
 from ..workflow import audio_plan, colour_warning
 
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     name = preset_name(args.script)
     audio_note = ""
     check_output(args.output, args.overwrite, files_read(args.script, script_args, settings))
+    find_ffmpeg(args.ffmpeg)  # a missing encoder is named now, not after the script has started
     if name is not None:  # a shipped preset: its arguments are checked now, before anything starts
         values = check_preset_args(name, script_args)
         if values.get("input") is not None:

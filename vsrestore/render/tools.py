@@ -132,6 +132,6 @@ def probe_audio(path: str | os.PathLike[str], ffmpeg: str | None = None) -> str 
     """The codec of a media file's first audio stream (``"aac"``, ``"pcm_s16le"``), or None when it has none
     (or ffmpeg cannot read it)."""
     proc = subprocess.run([find_ffmpeg(ffmpeg), "-hide_banner", "-nostdin", "-i", str(path)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
     m = re.search(r"Stream #\d+:\d+\S*: Audio: (\w+)", proc.stderr)
     return m.group(1) if m else None
