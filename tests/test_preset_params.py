@@ -78,7 +78,8 @@ def test_upscale_sets_the_size(preset: str, clips: dict[str, Path]) -> None:
 @pytest.mark.parametrize("preset", ["silent_film", "newsreel_bw", "smooth_only"])
 def test_fps_sets_the_rate(preset: str, clips: dict[str, Path]) -> None:
     for fps, want in (("25", (25, 1)), ("30000/1001", (30000, 1001)), ("48", (48, 1))):
-        clip = output(preset, sf(clips, fps=fps) if preset == "silent_film" else {"input": str(clips["bw"]), "fps": fps})
+        args = sf(clips, fps=fps) if preset == "silent_film" else {"input": str(clips["bw"]), "fps": fps}
+        clip = output(preset, args)
         assert (clip.fps.numerator, clip.fps.denominator) == want
         assert clip.num_frames == round(48 / 24 * want[0] / want[1])  # the transfer's duration is kept
 
