@@ -90,7 +90,7 @@ class Param:
 
         :raises ValueError: one line naming the argument and the valid values.
         """
-        where = f"-a {self.name}={raw}"
+        where = f"-a {self.name}={_shown(raw)}"
         if self.kind == ParamKind.PATH:
             if not raw:
                 return None
@@ -125,11 +125,16 @@ class Param:
 
         try:
             return parse_rate(raw, name=self.name, func="preset")
-        except ValueError:
+        except (ValueError, ArithmeticError):  # "inf" overflows in parse_rate
             raise ValueError(
                 f"{where}: not a frame rate; give a number or fraction above 0 and at most {MAX_RATE}, "
                 f"e.g. 24, 25 or 30000/1001"
             ) from None
+
+
+def _shown(text: str) -> str:
+    """A value as it can be shown in a one-line message (quoted when it holds spaces or control characters)."""
+    return text if text.isprintable() and text.strip() == text and " " not in text and text else repr(text)
 
 
 def _params(*items: Param) -> dict[str, Param]:
@@ -207,7 +212,7 @@ def _check_all(preset: str, params: Mapping[str, Param], args: Mapping[str, str]
             close = difflib.get_close_matches(name, list(params), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise ValueError(
-                f"-a {name}={raw}: preset {preset} has no parameter {name!r}{hint}; "
+                f"-a {_shown(name)}={_shown(raw)}: preset {preset} has no parameter {name!r}{hint}; "
                 f"its parameters: {', '.join(params)}"
             )
         values[name] = params[name].parse(raw)

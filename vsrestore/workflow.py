@@ -177,7 +177,10 @@ def restore(
     if fps is not None:
         if name is not None and "fps" not in params:
             raise ValueError(f"--fps: preset {name} keeps the input's frame rate; leave --fps out")
-        args["fps"] = str(parse_rate(fps, name="fps", func="vsrestore restore"))
+        try:
+            args["fps"] = str(parse_rate(fps, name="fps", func="vsrestore restore"))
+        except ArithmeticError:  # "inf" overflows in parse_rate
+            raise ValueError(f"--fps {fps}: not a frame rate; give e.g. 24, 25 or 30000/1001") from None
     if color is not None:
         if name is not None and "color" not in params:
             raise ValueError(f"--color/--no-color: preset {name} has no colour switch; leave it out")
