@@ -26,8 +26,8 @@ from vsrestore.decimate import analyze
 from vsrestore.decimate.overrides import OverrideError, parse_overrides
 from vsrestore.presets import PRESET_DIR, PRESET_PARAMS, ParamKind, check_preset_args
 
-FAST = settings(max_examples=300, deadline=None, derandomize=True)
-SLOW = settings(max_examples=6, deadline=None, derandomize=True,
+FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+SLOW = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -156,7 +156,7 @@ def smooth_reference(film: Path) -> tuple[vs.VideoNode, list[np.ndarray]]:
     return clip, [np.asarray(clip.get_frame(n)[0]).copy() for n in range(clip.num_frames)]
 
 
-@settings(max_examples=10, deadline=None, derandomize=True)
+@settings(max_examples=10, deadline=None, derandomize=True, database=None)
 @given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 12))
 def test_random_request_orders_give_the_same_frames(
     seed: int, count: int, smooth_reference: tuple[vs.VideoNode, list[np.ndarray]], film: Path

@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .core.files import atomic_write, check_output, same_file
+from .core.files import atomic_write, check_output, remove_stale_partials, same_file
 from .core.source import load_source
 from .decimate import analyze
 from .decimate.report import summary_lines
@@ -165,6 +165,7 @@ def restore(
     reads = [src_p, script, *(Path(p) for p in (overrides, sidecar, settings.audio) if p is not None)]
     check_output(out_p, overwrite, reads)  # before the analysis: an output that cannot be written fails now
     for p in (txt_p, json_p):
+        remove_stale_partials(p)  # a report half-written by a killed run
         if any(same_file(p, r) for r in reads):
             raise ValueError(f"the report {str(p)!r} would replace an input file; choose another output name")
         if p.exists() and not overwrite:
