@@ -9,6 +9,7 @@ examples, the ones that render real frames a few.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,7 +93,12 @@ def test_random_arguments_through_the_cli(args: dict[str, str], film: Path, tmp_
             "--end", "1", "--no-progress", "--codec", "ffv1"]
     for k, v in args.items():
         argv += ["-a", f"{k}={v}"]
-    rc = main(argv)
+    cwd = os.getcwd()
+    os.chdir(folder)  # relative paths (-a sidecar=8) land here, in the user's folder
+    try:
+        rc = main(argv)
+    finally:
+        os.chdir(cwd)
     err = capsys.readouterr().err
     assert "Traceback" not in err
     if rc == 0:
@@ -101,6 +107,7 @@ def test_random_arguments_through_the_cli(args: dict[str, str], film: Path, tmp_
         assert rc == 1 and len([ln for ln in err.splitlines() if "error:" in ln]) == 1, err
     assert md5(film) == before
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+    assert not list(PRESET_DIR.glob("*[!y]"))  # nothing written next to the presets
 
 
 # ---- override files ------------------------------------------------------------------------------------------

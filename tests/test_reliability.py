@@ -96,6 +96,18 @@ def test_render_output_may_not_be_the_script_or_audio(tmp_path: Path, capsys: py
     assert script.read_bytes() == before
 
 
+def test_relative_paths_are_the_users(clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                      ) -> None:
+    """vspipe runs a script from its own folder: a relative -a input=film.mkv must still be the user's file, and
+    -a sidecar=side.json must land in the user's folder, not next to the preset."""
+    shutil.copy(clips["bw"], tmp_path / "film.mkv")
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", SMOOTH, "-a", "input=film.mkv", "-a", "sidecar=side.json", "-o", "out.mkv", "--end",
+                 "1", "--no-progress"]) == 0
+    assert (tmp_path / "side.json").is_file() and not (PRESET_DIR / "side.json").exists()
+    assert load_source(tmp_path / "out.mkv").num_frames == 2
+
+
 # ---- 3. unknown and invalid -a values on the command line ----------------------------------------------------
 
 @pytest.mark.parametrize("arg,message", [

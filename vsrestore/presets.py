@@ -29,6 +29,7 @@ __all__ = [
     "Param",
     "ParamKind",
     "ScriptArgs",
+    "absolute_paths",
     "check_preset_args",
     "colour_spread",
     "keep_own_chroma",
@@ -230,6 +231,14 @@ def check_preset_args(preset: str, args: Mapping[str, str]) -> dict[str, Any]:
         the valid ones), in one line.
     """
     return _check_all(preset, PRESET_PARAMS[preset], args)
+
+
+def absolute_paths(preset: str, args: Mapping[str, str]) -> dict[str, str]:
+    """``args`` with the preset's file parameters made absolute against the current folder (vspipe runs a
+    script from the script's own folder, where a relative ``-a input=film.mkv`` would name another file)."""
+    params = PRESET_PARAMS[preset]
+    return {k: (str(Path(v).expanduser().resolve()) if v and k in params and params[k].kind == ParamKind.PATH
+                else v) for k, v in args.items()}
 
 
 class ScriptArgs:

@@ -24,7 +24,15 @@ from .core.source import load_source
 from .decimate import analyze
 from .decimate.report import summary_lines
 from .interpolate.timing import parse_rate
-from .presets import COLOUR_SPREAD, PRESET_PARAMS, check_preset_args, colour_spread, preset_name, preset_path
+from .presets import (
+    COLOUR_SPREAD,
+    PRESET_PARAMS,
+    absolute_paths,
+    check_preset_args,
+    colour_spread,
+    preset_name,
+    preset_path,
+)
 from .render import EncodeSettings, RenderResult, render
 from .render.chunked import render_chunked
 from .render.tools import probe_audio
@@ -194,7 +202,7 @@ def restore(
     for key in extra_args or {}:
         if key in args:
             raise ValueError(f"-a {key}=...: give it as the option --{key} instead (it is set there)")
-    args.update(extra_args or {})
+    args.update(absolute_paths(name, extra_args or {}) if name is not None else (extra_args or {}))
     values = check_preset_args(name, args) if name is not None else {}
     settings, audio_note = audio_plan(src_p, out_p, settings, keep_audio)
     report = RestoreReport(src_p, out_p, script, args, audio=audio_note)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..core.files import check_output
 from ..core.source import load_source
-from ..presets import check_preset_args, colour_spread, preset_name
+from ..presets import absolute_paths, check_preset_args, colour_spread, preset_name
 from ..render import Codec, EncodeSettings, render
 from ..render.chunked import render_chunked
 from ..render.render import files_read
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, args.overwrite, files_read(args.script, script_args, settings))
     find_ffmpeg(args.ffmpeg)  # a missing encoder is named now, not after the script has started
     if name is not None:  # a shipped preset: its arguments are checked now, before anything starts
+        script_args = absolute_paths(name, script_args)
         values = check_preset_args(name, script_args)
         if values.get("input") is not None:
             settings, audio_note = audio_plan(values["input"], args.output, settings, not args.no_audio,
