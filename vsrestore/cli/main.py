@@ -59,11 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    previous = signal.getsignal(signal.SIGTERM)
+    # SIGTERM stops like Ctrl-C; SIGINT stops even when started ignored (a shell's background job inherits
+    # SIG_IGN, so `kill -INT PID` used to be ignored and the render ran to its end)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (called from a thread in a test or an embedding program)
-        previous = None
+        previous = {}
     try:
         return int(args.func(args) or 0)
     except (ValueError, vs.Error, OSError, RenderError) as e:
@@ -76,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vsrestore {args.command}: interrupted", file=sys.stderr)
         return 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover
