@@ -75,7 +75,7 @@ def test_smooth_only_rate(tmp_path: Path) -> None:
 
 def test_bad_preset_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["render", str(PRESET_DIR / "smooth_only.vpy"), "-o", str(tmp_path / "x.mkv"), "-a", "fps=fast"])
-    assert rc == 1 and "fps='fast' is not a rate" in capsys.readouterr().err
+    assert rc == 1 and "-a fps=fast: not a frame rate" in capsys.readouterr().err
     assert not (tmp_path / "x.mkv").exists()
 
 

@@ -11,22 +11,33 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .core.files import atomic_write
+from .core.files import atomic_write, check_output, remove_stale_partials, same_file
 from .core.source import load_source
 from .decimate import analyze
 from .decimate.report import summary_lines
 from .interpolate.timing import parse_rate
-from .presets import preset_path
+from .presets import (
+    COLOUR_SPREAD,
+    PRESET_PARAMS,
+    absolute_paths,
+    check_preset_args,
+    colour_spread,
+    preset_name,
+    preset_path,
+)
 from .render import EncodeSettings, RenderResult, render
 from .render.chunked import render_chunked
+from .render.tools import probe_audio
 
-__all__ = ["RestoreReport", "report_paths", "restore"]
+__all__ = ["RestoreReport", "audio_plan", "colour_warning", "report_paths", "restore"]
 
 
 @dataclass
@@ -46,6 +57,8 @@ class RestoreReport:
     output_fps: str = ""
     seconds_analysis: float = 0.0
     seconds_render: float = 0.0
+    audio: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [
@@ -55,6 +68,8 @@ class RestoreReport:
             f"preset: {self.preset}",
             "script arguments: " + (", ".join(f"{k}={v}" for k, v in self.script_args.items()) or "none"),
             f"film: {self.film_frames} film frames at {self.film_rate} fps",
+            f"audio: {self.audio or 'none'}",
+            *(f"warning: {w}" for w in self.warnings),
             f"time: analysis {self.seconds_analysis:.1f} s, render {self.seconds_render:.1f} s",
             "",
             *self.analysis,
@@ -68,6 +83,50 @@ class RestoreReport:
 def report_paths(output: Path) -> tuple[Path, Path]:
     """The text and JSON report files written next to ``output``."""
     return output.with_name(output.stem + ".report.txt"), output.with_name(output.stem + ".report.json")
+
+
+def audio_plan(
+    input: Path, output: Path, settings: EncodeSettings, keep: bool, ffmpeg: str | None = None
+) -> tuple[EncodeSettings, str]:
+    """Which audio goes into ``output``: ``settings.audio`` when given, else the input's own audio track unless
+    ``keep`` is False (``--no-audio``).
+
+    :returns: the settings to render with, and one line for the report saying what happens to the audio.
+    """
+    how = {".mp4": ", as AAC", ".mov": ", as AAC", ".webm": ", as Opus", ".avi": ", as PCM"}.get(
+        output.suffix.lower(), "")
+    if settings.audio is not None:
+        codec = probe_audio(settings.audio, ffmpeg)
+        if codec is None:
+            raise ValueError(f"--audio {str(settings.audio)!r} has no audio track; give a file with sound")
+        return settings, f"from {settings.audio} ({codec}{how})"
+    if not keep:
+        return settings, "none: dropped as asked (--no-audio)"
+    codec = probe_audio(input, ffmpeg)
+    if codec is None:
+        return settings, "none: the input has no audio track"
+    return replace(settings, audio=input), f"kept from the input ({codec}{how}); --no-audio drops it"
+
+
+def colour_warning(preset: str | None, values: dict[str, Any], spread: float) -> str | None:
+    """A warning when a colour input (chroma spread ``spread``, see :func:`~.presets.colour_spread`) would lose
+    its own colours in ``preset`` run with ``values`` (from :func:`~.presets.check_preset_args`); None if not."""
+    if preset is None or spread <= COLOUR_SPREAD:
+        return None
+    keep_hint = "-a keep_chroma=1 keeps its own colours"
+    if preset == "colorize_only" and not values.get("keep_chroma"):
+        return f"the input is in colour (chroma spread {spread:.1f}); {preset} replaces its colours; {keep_hint}"
+    if preset == "silent_film" and values.get("color") and not values.get("keep_chroma"):
+        return (f"the input is in colour (chroma spread {spread:.1f}); {preset} replaces its colours with "
+                f"predicted ones; {keep_hint} (--no-color makes it black-and-white)")
+    if preset == "newsreel_bw":
+        return (f"the input is in colour (chroma spread {spread:.1f}); {preset} makes it black-and-white; "
+                f"use --preset silent_film -a keep_chroma=1 to keep its colours")
+    return None
+
+
+def _stderr(msg: str) -> None:
+    print(f"vsrestore: warning: {msg}", file=sys.stderr)
 
 
 def restore(
@@ -87,43 +146,73 @@ def restore(
     end: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    keep_audio: bool = True,
+    warn: Callable[[str], None] = _stderr,
 ) -> RestoreReport:
     """Restore a film transfer with a preset: analysis, render, report.
 
-    :param input: the transfer (any file FFmpeg reads).
-    :param output: the file to write (.mkv, .mp4, .mov); the report goes next to it.
+    :param input: the transfer (any file FFmpeg reads). It is only ever read.
+    :param output: the file to write (.mkv, .mp4, .mov); the report goes next to it. It may not be the input
+        (same path, symlink or hard link), even with ``overwrite``.
     :param preset: a shipped preset name (``silent_film``, ``newsreel_bw``, ``colorize_only``, ``smooth_only``)
         or a path to a ``.vpy``.
     :param fps: final frame rate passed to the preset (default: the preset's own).
     :param color: colourise or not (default: the preset's own).
     :param overrides, sidecar: the decimator's override file and analysis cache.
-    :param extra_args: more ``-a key=value`` values for the preset.
+    :param extra_args: more ``-a key=value`` values for the preset (checked against its parameter table).
     :param jobs: render in resumable segments, this many at once (None: one plain render).
+    :param keep_audio: keep the input's audio track (default; ``settings.audio`` picks another source).
+    :param warn: called with each warning (a colour input about to be recoloured) before the render starts.
     :raises ValueError / FileExistsError: bad arguments, missing input, or an output/report that exists.
     """
     src_p, out_p, script = Path(input), Path(output), preset_path(preset)
+    settings = settings or EncodeSettings()
     if not src_p.is_file():
         raise ValueError(f"input {str(src_p)!r} does not exist")
     txt_p, json_p = report_paths(out_p)
-    for p in (out_p, txt_p, json_p):
+    reads = [src_p, script, *(Path(p) for p in (overrides, sidecar, settings.audio) if p is not None)]
+    check_output(out_p, overwrite, reads)  # before the analysis: an output that cannot be written fails now
+    for p in (txt_p, json_p):
+        remove_stale_partials(p)  # a report half-written by a killed run
+        if any(same_file(p, r) for r in reads):
+            raise ValueError(f"the report {str(p)!r} would replace an input file; choose another output name")
         if p.exists() and not overwrite:
             raise FileExistsError(f"{str(p)!r} exists; choose another output name or pass --overwrite / -y")
     if overrides is not None and not Path(overrides).is_file():
         raise ValueError(f"override file {str(overrides)!r} does not exist")
+    name = preset_name(script)
+    params = PRESET_PARAMS.get(name or "", {})
     args: dict[str, str] = {"input": str(src_p.resolve())}
     if fps is not None:
-        args["fps"] = str(parse_rate(fps, name="fps", func="vsrestore restore"))
+        if name is not None and "fps" not in params:
+            raise ValueError(f"--fps: preset {name} keeps the input's frame rate; leave --fps out")
+        try:
+            args["fps"] = str(parse_rate(fps, name="fps", func="vsrestore restore"))
+        except ArithmeticError:  # "inf" overflows in parse_rate
+            raise ValueError(f"--fps {fps}: not a frame rate; give e.g. 24, 25 or 30000/1001") from None
     if color is not None:
+        if name is not None and "color" not in params:
+            raise ValueError(f"--color/--no-color: preset {name} has no colour switch; leave it out")
         args["color"] = "1" if color else "0"
-    if overrides is not None:
-        args["overrides"] = str(Path(overrides).resolve())
-    if sidecar is not None:
-        args["sidecar"] = str(Path(sidecar).resolve())
-    args.update(extra_args or {})
-    report = RestoreReport(src_p, out_p, script, args)
+    for key, value in (("overrides", overrides), ("sidecar", sidecar)):
+        if value is not None:
+            if name is not None and key not in params:
+                raise ValueError(f"--{key}: preset {name} does not decimate, so it takes no {key} file")
+            args[key] = str(Path(value).resolve())
+    for key in extra_args or {}:
+        if key in args:
+            raise ValueError(f"-a {key}=...: give it as the option --{key} instead (it is set there)")
+    args.update(absolute_paths(name, extra_args or {}) if name is not None else (extra_args or {}))
+    values = check_preset_args(name, args) if name is not None else {}
+    settings, audio_note = audio_plan(src_p, out_p, settings, keep_audio)
+    report = RestoreReport(src_p, out_p, script, args, audio=audio_note)
 
     t0 = time.perf_counter()
     clip = load_source(src_p)
+    note = colour_warning(name, values, colour_spread(clip))
+    if note:
+        report.warnings.append(note)
+        warn(note)
     an = analyze(clip, overrides=overrides, sidecar=sidecar, progress=progress)
     report.seconds_analysis = time.perf_counter() - t0
     report.input_frames, report.film_frames = an.num_frames, len(an.kept)

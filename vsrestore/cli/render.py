@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ..core.files import check_output
+from ..core.source import load_source
+from ..presets import absolute_paths, check_preset_args, colour_spread, preset_name
 from ..render import Codec, EncodeSettings, render
 from ..render.chunked import render_chunked
+from ..render.render import files_read
+from ..render.tools import find_ffmpeg
+from ..workflow import audio_plan, colour_warning
 
 
 def parse_script_args(pairs: list[str] | None) -> dict[str, str]:
@@ -28,7 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--crf", type=int, help="x264/x265 quality (default 16/18; lower is better)")
     p.add_argument("--preset", help="x264/x265 preset (default medium)")
     p.add_argument("--pix-fmt", help="output pixel format, e.g. yuv420p10le")
-    p.add_argument("--audio", type=Path, help="copy the first audio stream of this file into the output")
+    audio = p.add_mutually_exclusive_group()
+    audio.add_argument("--audio", type=Path, help="put the sound of this file into the output (for a shipped "
+                       "preset the default is the sound of its -a input=FILE)")
+    audio.add_argument("--no-audio", action="store_true", help="no sound, even from a preset's input")
     p.add_argument("--start", type=int, help="first frame to render")
     p.add_argument("--end", type=int, help="last frame to render (inclusive)")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing output file")
@@ -45,8 +55,22 @@ def run(args: argparse.Namespace) -> int:
     settings = EncodeSettings(
         codec=Codec(args.codec), crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, audio=args.audio
     )
+    script_args = parse_script_args(args.arg)
+    name = preset_name(args.script)
+    audio_note = ""
+    check_output(args.output, args.overwrite, files_read(args.script, script_args, settings))
+    find_ffmpeg(args.ffmpeg)  # a missing encoder is named now, not after the script has started
+    if name is not None:  # a shipped preset: its arguments are checked now, before anything starts
+        script_args = absolute_paths(name, script_args)
+        values = check_preset_args(name, script_args)
+        if values.get("input") is not None:
+            settings, audio_note = audio_plan(values["input"], args.output, settings, not args.no_audio,
+                                              args.ffmpeg)
+            note = colour_warning(name, values, colour_spread(load_source(values["input"])))
+            if note:
+                print(f"vsrestore render: warning: {note}", file=sys.stderr)
     common = dict(
-        args=parse_script_args(args.arg),
+        args=script_args,
         settings=settings,
         start=args.start,
         end=args.end,
@@ -64,4 +88,6 @@ def run(args: argparse.Namespace) -> int:
         res = render(args.script, args.output, **common)  # type: ignore[arg-type]
     print(f"wrote {res.output}: {res.frames} frames of {res.info.width}x{res.info.height} in "
           f"{res.seconds:.1f} s ({res.fps:.1f} fps)")
+    if audio_note:
+        print(f"audio: {audio_note}")
     return 0

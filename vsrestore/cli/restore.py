@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-a", "--arg", action="append", metavar="KEY=VALUE", help="more preset parameters")
     p.add_argument("--codec", choices=[c.value for c in Codec], default=Codec.X264.value)
     p.add_argument("--crf", type=int, help="x264/x265 quality")
-    p.add_argument("--audio", type=Path, help="copy the first audio stream of this file")
+    audio = p.add_mutually_exclusive_group()
+    audio.add_argument("--audio", type=Path, help="take the sound from this file instead of the input's")
+    audio.add_argument("--no-audio", action="store_true", help="drop the sound (default: the input's is kept)")
     p.add_argument("--jobs", type=int, help="render in resumable segments, this many at once")
     p.add_argument("--segment-frames", type=int, default=1000, help="frames per segment with --jobs")
     p.add_argument("--start", type=int, help="first output frame (for a trial render)")
@@ -41,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
         args.input, args.output, preset=args.preset, fps=args.fps, color=args.color, overrides=args.overrides,
         sidecar=args.sidecar, extra_args=parse_script_args(args.arg), settings=settings, jobs=args.jobs,
         segment_frames=args.segment_frames, start=args.start, end=args.end, overwrite=args.overwrite,
-        progress=not args.no_progress,
+        progress=not args.no_progress, keep_audio=not args.no_audio,
     )
     print(f"wrote {rep.output}: {rep.output_frames} frames, {rep.output_size}, {rep.output_fps} fps "
           f"(film: {rep.film_frames} frames at {rep.film_rate} fps)")
+    print(f"audio: {rep.audio}")
     print(f"report: {report_paths(rep.output)[0]}")
     return 0

@@ -15,7 +15,9 @@ __all__ = ["check_clip", "float_format_for", "is_constant"]
 
 def is_constant(clip: vs.VideoNode) -> bool:
     """True when the clip has one format and one frame size."""
-    return clip.format is not None and clip.width > 0 and clip.height > 0
+    return (
+        clip.format is not None and clip.format.color_family != vs.UNDEFINED and clip.width > 0 and clip.height > 0
+    )
 
 
 def check_clip(
@@ -40,17 +42,19 @@ def check_clip(
     """
     if not isinstance(clip, vs.VideoNode):
         raise vs.Error(f"{func}: '{arg}' must be a VapourSynth video clip (vs.VideoNode), not {type(clip).__name__}")
-    if clip.format is None or clip.width == 0 or clip.height == 0:
+    if not is_constant(clip):
         raise vs.Error(
-            f"{func}: '{arg}' has a variable format or frame size; make it constant first, e.g. "
-            f"clip = core.resize.Bicubic(clip, width=W, height=H, format=vs.YUV420P16)"
+            f"{func}: '{arg}' changes its pixel format or frame size from frame to frame; make it constant first: "
+            f"from the command line, re-encode the file (ffmpeg -i IN -vf scale=W:H,format=yuv420p -c:v ffv1 "
+            f"OUT.mkv); in a script, clip = core.resize.Bicubic(clip, width=W, height=H, format=vs.YUV420P16)"
         )
     fams = tuple(families) if families is not None else (vs.GRAY, vs.YUV, vs.RGB)
     if clip.format.color_family not in fams:
         names = ", ".join(f.name for f in fams)
         raise vs.Error(
             f"{func}: '{arg}' is {clip.format.name}, colour family {clip.format.color_family.name}; "
-            f"accepted families: {names}. Convert it with core.resize (e.g. format=vs.YUV420P16)"
+            f"accepted families: {names}. Convert it with core.resize (e.g. format=vs.YUV420P16), or re-encode "
+            f"the file with ffmpeg -vf format=yuv420p"
         )
     if clip.format.bits_per_sample > max_bits:
         raise vs.Error(f"{func}: '{arg}' is {clip.format.name}; at most {max_bits} bits per sample are accepted")

@@ -21,13 +21,13 @@ import subprocess
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..core.files import atomic_write, check_output, partial_name
+from ..core.files import atomic_write, check_output, partial_name, remove_stale_partials
 from ..core.progress import Progress
 from .encode import EncodeSettings
-from .render import RenderError, RenderResult, render
+from .render import RenderError, RenderResult, _ffmpeg_error, files_read, render
 from .tools import ScriptInfo, find_ffmpeg, probe_script
 
 __all__ = ["ChunkPlan", "count_frames", "render_chunked"]
@@ -104,18 +104,22 @@ def render_chunked(
     args = dict(args or {})
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be at least 1")
-    check_output(out_p, overwrite)
+    check_output(out_p, overwrite, files_read(script_p, args, settings))
     info = probe_script(script_p, args, output_index)
     first = 0 if start is None else start
     last = info.frames - 1 if end is None else end
     if not 0 <= first <= last < info.frames:
         raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
     plan = ChunkPlan.make(first, last, segment_frames)
-    video_only = EncodeSettings(settings.codec, settings.crf, settings.preset, settings.pix_fmt, None, settings.extra)
+    if settings.audio is not None and first > 0 and info.fps > 0:  # the audio of the frames rendered
+        settings = replace(settings, audio_start=settings.audio_start + float(first / info.fps))
+    video_only = replace(settings, audio=None, audio_start=0.0)
     parts = out_p.with_name(f".{out_p.name}.parts")
     parts.mkdir(exist_ok=True)
     manifest = parts / "manifest.json"
     key = _fingerprint(script_p, args, video_only, info, plan, output_index)
+    for stale in parts.glob(".segment-*.partial-*"):  # segments of a killed run (their process is gone)
+        remove_stale_partials(stale.with_name(stale.name.split(".partial-")[0][1:] + stale.suffix))
     old = json.loads(manifest.read_text()) if manifest.is_file() else {}
     if old.get("key") != key:  # a different plan: nothing in the folder can be reused
         for f in parts.glob("segment-*"):
@@ -132,6 +136,7 @@ def render_chunked(
     already = total - sum(plan.ranges[i][1] - plan.ranges[i][0] + 1 for i in todo)
     t0 = time.perf_counter()
     lock = threading.Lock()
+    cancel = threading.Event()
     live: dict[int, int] = {}
     bar = Progress(total, f"render {out_p.name} ({len(todo)}/{len(plan.ranges)} segments to do)", enabled=progress)
     bar.update(already)
@@ -145,7 +150,8 @@ def render_chunked(
         a, b = plan.ranges[i]
         seg_paths[i].unlink(missing_ok=True)
         render(script_p, seg_paths[i], args=args, settings=video_only, start=a, end=b, progress=False,
-               ffmpeg=ffmpeg, output_index=output_index, info=info, on_frames=lambda d: report(i, d))
+               ffmpeg=ffmpeg, output_index=output_index, info=info, on_frames=lambda d: report(i, d),
+               cancel=cancel)
         frames = count_frames(seg_paths[i], ffmpeg)
         if frames != b - a + 1:
             seg_paths[i].unlink(missing_ok=True)
@@ -156,12 +162,15 @@ def render_chunked(
         futures = [pool.submit(run_segment, i) for i in todo]
         try:
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        except BaseException:  # Ctrl-C: cancel what has not started; running renders clean up themselves
+        except BaseException:  # Ctrl-C / SIGTERM: cancel what has not started, stop the running renders
+            cancel.set()
             for fut in futures:
                 fut.cancel()
             raise
         for fut in pending:
             fut.cancel()
+        if pending:
+            cancel.set()
         for fut in done:
             fut.result()
 
@@ -177,12 +186,16 @@ def _join(seg_paths: list[Path], out_p: Path, settings: EncodeSettings, overwrit
     tmp = partial_name(out_p)
     cmd = [find_ffmpeg(ffmpeg), "-v", "error", "-nostdin", "-f", "concat", "-safe", "0", "-i", str(listing)]
     if settings.audio is not None:
-        cmd += ["-i", str(settings.audio), "-map", "0:v:0", "-map", "1:a:0?", "-shortest"]
-    cmd += ["-c", "copy", "-y", str(tmp)]
+        cmd += [*settings.audio_input_args(), "-map", "0:v:0", "-map", "1:a:0?", "-shortest", "-c:v", "copy",
+                *settings.audio_args(out_p)]
+    else:
+        cmd += ["-c", "copy"]
+    cmd += ["-y", str(tmp)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RenderError(f"joining the segments failed: {proc.stderr.strip()[-800:]}")
+            msg = _ffmpeg_error([ln.encode() for ln in proc.stderr.splitlines()], proc.returncode, out_p)
+            raise RenderError(f"joining the segments failed: {msg}")
         if out_p.exists() and not overwrite:
             raise FileExistsError(f"output {str(out_p)!r} appeared during the render; the result is not moved")
         os.replace(tmp, out_p)

@@ -19,6 +19,15 @@ class Codec(StrEnum):
 
 
 _FORMAT_BY_SUFFIX = {".mkv": "matroska", ".mp4": "mp4", ".mov": "mov", ".avi": "avi", ".webm": "webm"}
+#: how the audio is written, by container: Matroska takes any codec (copied as it is); MP4/MOV need AAC (a WAV's
+#: PCM cannot go into MP4 with ffmpeg before 6.1), WebM needs Opus, AVI gets PCM. Works with ffmpeg 5.1 or later.
+_AUDIO_BY_SUFFIX: dict[str, tuple[str, ...]] = {
+    ".mkv": ("-c:a", "copy"),
+    ".mp4": ("-c:a", "aac", "-b:a", "192k"),
+    ".mov": ("-c:a", "aac", "-b:a", "192k"),
+    ".webm": ("-c:a", "libopus", "-b:a", "128k"),
+    ".avi": ("-c:a", "pcm_s16le"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,10 @@ class EncodeSettings:
     :param crf: quality for x264/x265 (lower is better; default 16 for x264, 18 for x265); ignored otherwise.
     :param preset: x264/x265 speed preset (default ``"medium"``).
     :param pix_fmt: output pixel format (default: as the script gives it).
-    :param audio: a media file whose first audio stream is copied into the output (None: no audio).
+    :param audio: a media file whose first audio stream goes into the output (None: no audio); copied into
+        .mkv, AAC in .mp4/.mov, Opus in .webm, PCM in .avi (see :meth:`audio_args`).
+    :param audio_start: where the audio starts in ``audio``, seconds (a render from frame N of a film as long as
+        its transfer: N / fps).
     :param extra: more ffmpeg output options, appended as they are.
     """
 
@@ -39,6 +51,7 @@ class EncodeSettings:
     pix_fmt: str | None = None
     audio: Path | None = None
     extra: tuple[str, ...] = ()
+    audio_start: float = 0.0
 
     def __post_init__(self) -> None:
         if self.crf is not None and not 0 <= self.crf <= 51:
@@ -64,14 +77,26 @@ class EncodeSettings:
 
     def output_args(self, output: Path) -> list[str]:
         """Everything after the inputs: maps, codecs, the container format (from the final name)."""
-        args = ["-map", "0:v:0"]
-        if self.audio is not None:
-            args += ["-map", "1:a:0?", "-c:a", "copy", "-shortest"]
-        args += self.video_args() + list(self.extra)
         fmt = _FORMAT_BY_SUFFIX.get(output.suffix.lower())
         if fmt is None:
             raise ValueError(
                 f"output {str(output)!r}: unknown container {output.suffix!r}; use one of "
                 f"{', '.join(sorted(_FORMAT_BY_SUFFIX))}"
             )
+        args = ["-map", "0:v:0"]
+        if self.audio is not None:
+            args += ["-map", "1:a:0?", *self.audio_args(output), "-shortest"]
+        args += self.video_args() + list(self.extra)
         return args + ["-f", fmt]
+
+    def audio_input_args(self) -> list[str]:
+        """ffmpeg's input options for the audio source (none without audio)."""
+        if self.audio is None:
+            return []
+        seek = ["-ss", f"{self.audio_start:.6f}"] if self.audio_start > 0 else []
+        return [*seek, "-i", str(self.audio)]
+
+    @staticmethod
+    def audio_args(output: Path) -> list[str]:
+        """The audio codec options for the output's container."""
+        return list(_AUDIO_BY_SUFFIX.get(output.suffix.lower(), ("-c:a", "copy")))

@@ -14,16 +14,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 from ..core.files import check_output, partial_name
 from ..core.progress import Progress
 from .encode import EncodeSettings
-from .tools import ScriptInfo, _vspipe_error, find_ffmpeg, find_vspipe, probe_script, script_args
+from .tools import ScriptInfo, _vspipe_error, find_ffmpeg, find_vspipe, probe_script, script_args, script_failed
 
-__all__ = ["RenderError", "RenderResult", "render"]
+__all__ = ["RenderError", "RenderResult", "files_read", "render"]
 
 _FRAME_RE = re.compile(rb"Frame:\s*(\d+)/(\d+)")
 
@@ -73,6 +73,45 @@ def _drain(stream: IO[bytes], sink: list[bytes]) -> None:
         sink.append(line.rstrip())
 
 
+def files_read(script: Path, args: dict[str, str] | None, settings: EncodeSettings) -> list[Path]:
+    """The files a render reads, none of which it may write: the script, the audio source, every ``-a`` value
+    that names an existing file, and for a shipped preset without ``input`` the bundled sample."""
+    from ..core.source import sample_path
+    from ..presets import preset_name
+
+    found = [script]
+    if settings.audio is not None:
+        found.append(Path(settings.audio))
+    for value in (args or {}).values():
+        p = Path(value).expanduser()
+        if value and p.is_file():
+            found.append(p)
+    if preset_name(script) is not None and "input" not in (args or {}):
+        found.append(sample_path())
+    return found
+
+
+def _ffmpeg_error(lines: list[bytes], rc: int, output: Path) -> str:
+    """ffmpeg's own message, with what to do about the common causes a user can fix."""
+    tail = b"\n".join(lines[-12:]).decode(errors="replace").strip()
+    if "No space left on device" in tail:
+        return (f"the disk holding {str(output.parent)!r} is full; free some space or choose another folder "
+                f"with -o (ffmpeg: No space left on device)")
+    if "Permission denied" in tail or "Read-only file system" in tail:
+        return f"cannot write into {str(output.parent)!r}; choose another folder with -o (ffmpeg: {tail[-300:]})"
+    return f"ffmpeg failed (exit {rc}): {tail or 'no message'}"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def render(
     script: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -87,11 +126,13 @@ def render(
     output_index: int = 0,
     on_frames: Callable[[int], None] | None = None,
     info: ScriptInfo | None = None,
+    cancel: threading.Event | None = None,
 ) -> RenderResult:
     """Render output ``output_index`` of a ``.vpy`` script to a video file through vspipe and ffmpeg.
 
     :param script: the VapourSynth script.
-    :param output: the file to write; its suffix picks the container (.mkv, .mp4, .mov, ...).
+    :param output: the file to write; its suffix picks the container (.mkv, .mp4, .mov, ...). It may not be
+        any file the render reads (:func:`files_read`), even with ``overwrite``.
     :param args: values passed to the script (vspipe ``-a key=value``; read there as globals).
     :param settings: codec, quality and audio (default: x264 crf 16).
     :param start, end: first and last frame (inclusive) to render; default the whole clip.
@@ -99,24 +140,28 @@ def render(
     :param progress: draw a progress bar with fps and ETA on stderr.
     :param on_frames: called with the number of frames done so far, as vspipe reports them.
     :param info: the script's :func:`probe_script` result when the caller already has it.
-    :raises ValueError: bad arguments (the message says which and why).
-    :raises RenderError: vspipe or ffmpeg failed (no file is left under ``output``).
+    :param cancel: when set (by another thread), the render stops, cleans up and raises KeyboardInterrupt.
+    :raises ValueError: bad arguments, or an output that is an input or cannot be written (checked before the
+        script starts).
+    :raises RenderError: vspipe or ffmpeg failed, with the failing program's own message (no file is left
+        under ``output``).
     """
     script_p, out_p = Path(script), Path(output)
     settings = settings or EncodeSettings()
-    check_output(out_p, overwrite)
+    check_output(out_p, overwrite, files_read(script_p, args, settings))
     info = info or probe_script(script_p, args, output_index)
     first = 0 if start is None else start
     last = info.frames - 1 if end is None else end
     if not 0 <= first <= last < info.frames:
         raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
     total = last - first + 1
-    extra_in = ["-i", str(settings.audio)] if settings.audio else []
+    if settings.audio is not None and first > 0 and info.fps > 0:  # the audio of the frames rendered
+        settings = replace(settings, audio_start=settings.audio_start + float(first / info.fps))
     tmp = partial_name(out_p)
     vspipe_cmd = [find_vspipe(), "-c", "y4m", "-p", "-o", str(output_index), *script_args(args)]
     vspipe_cmd += ["-s", str(first), "-e", str(last), str(script_p), "-"]
     ffmpeg_cmd = [find_ffmpeg(ffmpeg), "-hide_banner", "-loglevel", "error", "-f", "yuv4mpegpipe", "-i", "pipe:0"]
-    ffmpeg_cmd += extra_in + settings.output_args(out_p) + ["-y", str(tmp)]
+    ffmpeg_cmd += settings.audio_input_args() + settings.output_args(out_p) + ["-y", str(tmp)]
 
     t0 = time.perf_counter()
     vs_err: list[bytes] = []
@@ -137,16 +182,22 @@ def render(
         t_vs.start()
         t_ff.start()
         try:
-            rc_ff = ff.wait()
-            rc_vs = vspipe.wait()
+            while ff.poll() is None or vspipe.poll() is None:
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt
+                if ff.poll() is not None and ff.returncode != 0:
+                    _stop(vspipe)  # the encoder died: the script's frames have nowhere to go
+                    break
+                time.sleep(0.05)
+            rc_ff, rc_vs = ff.wait(), vspipe.wait()
             t_vs.join()
             t_ff.join()
-            if rc_vs != 0:
-                msg = b"\n".join(vs_err).decode(errors="replace")
-                raise RenderError(f"vspipe failed (exit {rc_vs}): {_vspipe_error(msg, script_p)}")
+            vs_msg = b"\n".join(vs_err).decode(errors="replace")
+            # when ffmpeg fails, vspipe fails too (its pipe breaks): blame vspipe only when the script failed
+            if rc_vs != 0 and (rc_ff == 0 or script_failed(vs_msg)):
+                raise RenderError(f"vspipe failed (exit {rc_vs}): {_vspipe_error(vs_msg, script_p)}")
             if rc_ff != 0:
-                tail = b"\n".join(ff_err[-12:]).decode(errors="replace")
-                raise RenderError(f"ffmpeg failed (exit {rc_ff}): {tail}")
+                raise RenderError(_ffmpeg_error(ff_err, rc_ff, out_p))
             bar.update(total)
             if out_p.exists() and not overwrite:
                 raise FileExistsError(f"output {str(out_p)!r} appeared during the render; the result is not moved")
@@ -155,11 +206,6 @@ def render(
         finally:
             if not ok:
                 for proc in (vspipe, ff):
-                    if proc.poll() is None:
-                        proc.send_signal(signal.SIGTERM)
-                        try:
-                            proc.wait(5)
-                        except subprocess.TimeoutExpired:
-                            proc.kill()
+                    _stop(proc)
                 tmp.unlink(missing_ok=True)
     return RenderResult(out_p, total, time.perf_counter() - t0, info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-__all__ = ["ScriptInfo", "find_ffmpeg", "find_vspipe", "probe_script", "script_args"]
+__all__ = ["ScriptInfo", "find_ffmpeg", "find_vspipe", "probe_audio", "probe_script", "script_args", "script_failed"]
 
 _VSSCRIPT_HINT = (
     "VSScript is not configured for this Python; run `vapoursynth config` once (the set-up command in "
@@ -70,9 +71,25 @@ class ScriptInfo:
     format: str
 
 
+def script_failed(stderr: str) -> bool:
+    """True when vspipe's messages show the script itself failed (not a broken pipe to a dead encoder)."""
+    return any(m in stderr for m in ("Python exception:", "Script evaluation failed", "Error getting frame",
+                                     "Failed to retrieve frame", "VSScript"))
+
+
 def _vspipe_error(stderr: str, script: Path) -> str:
+    """The script's own error in one line when Python raised it (``-a fps=abc`` names the argument), else the
+    end of what vspipe printed."""
     if "VSScript" in stderr and "config" in stderr:
         return _VSSCRIPT_HINT
+    lines = stderr.splitlines()
+    for line in lines:
+        if line.startswith("Python exception:"):
+            return f"{script.name}: {line.removeprefix('Python exception:').strip()}"
+    frame = re.search(r"Failed to retrieve frame (\d+)", stderr)
+    errors = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception): ", ln)]
+    if frame and errors:
+        return f"{script.name}: frame {frame.group(1)} failed: {errors[-1]}"
     tail = "\n".join(stderr.strip().splitlines()[-12:])
     return f"script {script} failed:\n{tail}"
 
@@ -109,3 +126,12 @@ def probe_script(script: str | os.PathLike[str], args: dict[str, str] | None = N
     if width == 0 or height == 0:
         raise ValueError(f"output {output} of {path} has a variable frame size; ffmpeg needs a constant one")
     return ScriptInfo(width, height, int(fields.get("Frames", 0)), fps, fields.get("Format Name", "?"))
+
+
+def probe_audio(path: str | os.PathLike[str], ffmpeg: str | None = None) -> str | None:
+    """The codec of a media file's first audio stream (``"aac"``, ``"pcm_s16le"``), or None when it has none
+    (or ffmpeg cannot read it)."""
+    proc = subprocess.run([find_ffmpeg(ffmpeg), "-hide_banner", "-nostdin", "-i", str(path)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    m = re.search(r"Stream #\d+:\d+\S*: Audio: (\w+)", proc.stderr)
+    return m.group(1) if m else None
