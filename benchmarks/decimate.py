@@ -52,6 +52,7 @@ class Row:
     acc: dict[str, float] = field(default_factory=dict)
     kept: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    source: str = ""
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
     right: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
@@ -80,10 +81,16 @@ def run_case(name: str, about: str, clip: vs.VideoNode, cad: Cadence, fps: int, 
     row.confidence = np.asarray(an.confidence)
     row.right = (np.asarray(an.tokens) == 0) == truth_new
     rate = float(cad.rate(fps))
-    for tool, node in (("TDecimate", lambda: core.tivtc.TDecimate(yuv, mode=2, rate=rate)),
+    # told a rate equal to the input's (no repeats), TDecimate has nothing to drop: the input is its answer
+    for tool, node in (("TDecimate", lambda: core.tivtc.TDecimate(yuv, mode=2, rate=rate) if rate < fps else yuv),
                        ("VDecimate", lambda: core.vivtc.VDecimate(yuv))):
         t0 = time.perf_counter()
-        kept = _kept_by_hash(node(), hashes)
+        try:
+            kept = _kept_by_hash(node(), hashes)
+        except vs.Error as e:  # TDecimate mode 2 can refuse a case ("unable to achieve a completely synced result")
+            print(f"  {tool} refused {name}: {e}", flush=True)
+            row.acc[tool], row.kept[tool] = float("nan"), float("nan")
+            continue
         row.seconds[tool] = time.perf_counter() - t0
         row.acc[tool], row.kept[tool] = accuracy(kept, cad), len(kept) / n
     return row
@@ -98,6 +105,7 @@ def reporting_rows(specs: Sequence[sets.CaseSpec], label: str) -> list[Row]:
         about = (f"{spec.source} {c.width}x{c.height} lv {c.black:.0f}-{c.white:.0f} g{c.gamma:.1f} "
                  f"grain {c.grain:.1f} fl {c.flicker * 100:.0f}% crf {c.crf:.0f}; {spec.kind} {tpl}")
         row = run_case(f"{label} {spec.seed}", about, case.clip(), case.cadence, spec.fps, spec.kind == "none")
+        row.source = spec.source
         _print_row(row)
         rows.append(row)
     return rows
@@ -141,15 +149,17 @@ def _print_row(r: Row) -> None:
 def summary(rows: list[Row], label: str) -> list[str]:
     out = [f"**{label}**: {len(rows)} cases, {sum(r.none for r in rows)} without repeats", "",
            "| | " + " | ".join(TOOLS) + " |", "|---|" + "---|" * len(TOOLS)]
-    accs = {t: np.array([r.acc[t] for r in rows]) for t in TOOLS}
+    # a tool that refused a case scores 0 there (it gave the user no answer); the refusals are counted
+    accs = {t: np.nan_to_num(np.array([r.acc[t] for r in rows]), nan=0.0) for t in TOOLS}
     out.append("| mean accuracy | " + " | ".join(f"**{accs[t].mean():.3f}**" for t in TOOLS) + " |")
     out.append("| worst case | " + " | ".join(f"{accs[t].min():.3f}" for t in TOOLS) + " |")
     out.append("| 10th percentile | " + " | ".join(f"{np.percentile(accs[t], 10):.3f}" for t in TOOLS) + " |")
     out.append("| cases >= 0.95 | " + " | ".join(f"{int((accs[t] >= 0.95).sum())}/{len(rows)}" for t in TOOLS) + " |")
+    out.append("| cases refused | " + " | ".join(str(sum(1 for r in rows if np.isnan(r.acc[t]))) for t in TOOLS) + " |")
     nr = [r for r in rows if r.none]
     if nr:
-        out.append("| no-repeat cases: least kept | " + " | ".join(f"{min(r.kept[t] for r in nr):.3f}" for t in TOOLS)
-                   + " |")
+        out.append("| no-repeat cases: least kept | "
+                   + " | ".join(f"{np.nanmin([r.kept[t] for r in nr]):.3f}" for t in TOOLS) + " |")
     conf = np.concatenate([r.confidence for r in rows])
     right = np.concatenate([r.right for r in rows])
     out += ["", f"vsrestore confidence calibration ({label}): share of decisions right, by confidence", "",
