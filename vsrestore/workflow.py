@@ -218,6 +218,14 @@ def restore(
     report.input_frames, report.film_frames = an.num_frames, len(an.kept)
     report.film_rate = f"{an.rate} ({float(an.rate):.3f})" + (", variable" if an.variable else "")
     report.analysis = summary_lines(an, src_p.name)
+    ranges = an.unsure()
+    if ranges:
+        shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:8]) + (" ..." if len(ranges) > 8 else "")
+        note = (f"the decimator is unsure of some decisions, in input frames {shown}; check them with "
+                f"`vsrestore analyze {src_p}` (report.txt, timeline.png) and correct them "
+                "in its overrides.txt, then pass it with --overrides")
+        report.warnings.append(note)
+        warn(note)
 
     t1 = time.perf_counter()
     res: RenderResult
