@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -49,3 +49,12 @@ def repo_script() -> Callable[[str], ModuleType]:
         return mod
 
     return load
+
+
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A vsrestore cache folder of the test module's own (``pytestmark = pytest.mark.usefixtures(...)``)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VSRESTORE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()

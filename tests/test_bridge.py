@@ -156,7 +156,7 @@ def test_model_built_once(bikes_small: vs.VideoNode, cpu: Backend) -> None:
 
 def test_errors(bikes_small: vs.VideoNode, cpu: Backend) -> None:
     variable = core.std.Splice([bikes_small[:2], core.resize.Bicubic(bikes_small[:2], 160, 68)], mismatch=True)
-    with pytest.raises(vs.Error, match="variable format or frame size"):
+    with pytest.raises(vs.Error, match="pixel format or frame size"):
         torch_node(variable, torch.nn.Identity(), backend=cpu)
     with pytest.raises(vs.Error, match="must be a float format"):
         torch_node(bikes_small, torch.nn.Identity(), out_format=vs.YUV444P8, backend=cpu)

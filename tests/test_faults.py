@@ -35,12 +35,7 @@ core.std.ModifyFrame(clip, clip, _slow).set_output()
 """
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VSRESTORE_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def slow_script(folder: Path, delay: float = 0.05) -> Path:

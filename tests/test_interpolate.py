@@ -391,7 +391,7 @@ def test_errors(small: vs.VideoNode) -> None:
     with pytest.raises(vs.Error, match="clip"):
         interpolate("clip.mkv", 24)  # type: ignore[arg-type]
     varsize = core.std.Splice([clip[0], core.resize.Point(clip[1], 64, 64)], mismatch=True)
-    with pytest.raises(vs.Error, match="variable format or frame size"):
+    with pytest.raises(vs.Error, match="pixel format or frame size"):
         interpolate(varsize, 24)
     tiny = core.resize.Point(clip, 16, 16)
     with pytest.raises(vs.Error, match="at least 32x32"):

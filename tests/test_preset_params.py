@@ -8,7 +8,6 @@ silent_film replaced ``-a upscale=1`` with the function, so the value was silent
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +21,7 @@ from vsrestore.presets import PRESET_DIR, PRESET_PARAMS, ScriptArgs, check_prese
 core = vs.core
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VSRESTORE_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")
