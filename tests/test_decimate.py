@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
@@ -401,6 +402,9 @@ def test_unsure_decisions_are_reported_with_their_frames(held_case: TransferCase
     assert "4 decisions are unsure" in text and "frames 30-34, 70." in text and "overrides.txt" in text
     paths = write_report(shaky, tmp_path / "rep", "film.mkv")
     assert json.loads(paths["json"].read_text())["unsure"] == [[30, 34], [70, 70]]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert all(p.stat().st_mode & 0o777 == 0o666 & ~umask for p in paths.values())  # as plain new files
     # a decision forced by the override file is sure
     forced = dataclasses.replace(shaky, forced=[70])
     assert forced.unsure() == [(30, 34)]

@@ -19,13 +19,32 @@ __all__ = ["atomic_write", "check_output", "partial_name", "process_alive", "rem
 _PID_RE = re.compile(r"\.(?:partial|tmp)-(\d+)")
 
 
+def _read_umask() -> int:
+    umask = os.umask(0o022)  # read once, at import (one thread): os.umask can only be read by setting it
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def plain_mode(path: str | os.PathLike[str]) -> None:
+    """Give a temporary file (0600) the permissions of a plain new file (0666 less the umask) before it is
+    renamed into place."""
+    os.chmod(path, 0o666 & ~_UMASK)
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
-    """Write ``data`` to a temporary file in ``path``'s folder, then rename it over ``path`` in one step."""
+    """Write ``data`` to a temporary file in ``path``'s folder, then rename it over ``path`` in one step.
+
+    The file gets the permissions a plain new file would (0666 less the umask), not the temporary file's 0600.
+    """
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.tmp-{os.getpid()}-", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
+        plain_mode(tmp)
         os.replace(tmp, p)
     finally:
         if os.path.exists(tmp):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vsrestore.core.files import atomic_write
+from vsrestore.core.files import atomic_write, plain_mode
 from vsrestore.decimate.decide import UNSURE, Analysis
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
@@ -109,6 +109,7 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=80)
+        plain_mode(tmp)
         os.replace(tmp, path)
     finally:
         plt.close(fig)

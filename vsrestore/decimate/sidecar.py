@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import vapoursynth as vs
 
+from vsrestore.core.files import plain_mode
+
 __all__ = ["FORMAT", "SidecarError", "clip_fingerprint", "default_sidecar", "read_sidecar", "write_sidecar"]
 
 FORMAT = "vsrestore.decimate.sidecar"
@@ -76,6 +78,7 @@ def write_sidecar(path: Path, data: dict[str, Any]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, separators=(",", ":"))
+        plain_mode(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
