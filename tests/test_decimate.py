@@ -383,6 +383,10 @@ def test_footage_without_repeats_stays_whole(name: str, tmp_path: Path) -> None:
     an = analyze(load_source(path), sidecar=False, progress=False)
     assert len(an.kept) >= 0.995 * an.num_frames, f"{name}: dropped {sorted(set(range(an.num_frames)) - set(an.kept))}"
     assert an.rate == Fraction(load_source(path).fps) and not an.variable
+    if len(an.kept) == an.num_frames:
+        from vsrestore.decimate.report import summary_lines
+
+        assert "no repeats found" in summary_lines(an, name)[4]
 
 
 def test_unsure_decisions_are_reported_with_their_frames(held_case: TransferCase, tmp_path: Path) -> None:

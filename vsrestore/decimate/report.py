@@ -25,7 +25,9 @@ def summary_lines(an: Analysis, name: str) -> list[str]:
         f"film frames found: {len(kept)}",
         f"film rate: {an.rate} fps ({float(an.rate):.3f})" + (" (average; the pattern's rate changes: "
                                                               "variable timing)" if an.variable else ""),
-        "templates (most used first): " + (", ".join(an.templates) or "none"),
+        "templates (most used first): " + (", ".join(an.templates) or "none")
+        + ("  (no repeats found: every input frame is a film frame, nothing is dropped)" if len(kept) == an.num_frames
+           else ""),
         "decisions by confidence: " + ", ".join(f"{k}: {v}" for k, v in an.confidence_counts().items()),
     ]
     tpl = np.asarray(an.template_of)
