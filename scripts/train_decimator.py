@@ -5,7 +5,7 @@ random conditions, templates and no-repeat cases) plus real footage: scikit-vide
 ffmpeg's testsrc/testsrc2 (no repeats at all) and bigbuckbunny (a real 24 -> 25 fps transfer: exact repeats of
 frames 6, 31, 56, 81 and 106). The reporting set is never used here.
 
-Usage: python scripts/train_decimator.py [--out vsrestore/models/decimate_evidence.json]
+Usage (the shipped model): python scripts/train_decimator.py --legacy [--out vsrestore/models/decimate_evidence.json]
 (cases and metrics are cached under $VSRESTORE_BENCH_CACHE, default /tmp/vsrestore-bench)
 """
 
