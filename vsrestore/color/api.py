@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from enum import StrEnum
 
 import vapoursynth as vs
 
@@ -35,12 +36,17 @@ def working_size(width: int, height: int, render_size: int) -> tuple[int, int]:
     return w, h
 
 
-def _parse_out(out: ColorOut | str) -> ColorOut:
+def _parse_enum[E: StrEnum](value: E | str, kind: type[E], arg: str, what: str) -> E:
+    """``value`` as a member of ``kind`` (its string value accepted, any case), else one clear error."""
     try:
-        return out if isinstance(out, ColorOut) else ColorOut(str(out).lower())
+        return value if isinstance(value, kind) else kind(str(value).lower())
     except ValueError:
-        choices = ", ".join(f"ColorOut.{o.name}" for o in ColorOut)
-        raise vs.Error(f"{FUNC}: out={out!r} is not an output format; use one of {choices}") from None
+        choices = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
+        raise vs.Error(f"{FUNC}: {arg}={value!r} is not {what}; use one of {choices}") from None
+
+
+def _parse_out(out: ColorOut | str) -> ColorOut:
+    return _parse_enum(out, ColorOut, "out", "an output format")
 
 
 def _source_range(clip: vs.VideoNode) -> int:
@@ -59,11 +65,7 @@ def _source_range(clip: vs.VideoNode) -> int:
 
 
 def _parse_merge(merge: ColorMerge | str) -> ColorMerge:
-    try:
-        return merge if isinstance(merge, ColorMerge) else ColorMerge(str(merge).lower())
-    except ValueError:
-        choices = ", ".join(f"ColorMerge.{m.name}" for m in ColorMerge)
-        raise vs.Error(f"{FUNC}: merge={merge!r} is not a merge mode; use one of {choices}") from None
+    return _parse_enum(merge, ColorMerge, "merge", "a merge mode")
 
 
 def _model_list(model: ModelSpec | Sequence[ModelSpec]) -> list[ModelSpec]:

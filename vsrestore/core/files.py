@@ -1,7 +1,7 @@
 """Writing files without ever leaving a half-written one, or replacing a user's file unasked.
 
 Files being written carry the writer's process id in a hidden name (``.NAME.partial-PID.mkv``,
-``.NAME.tmp-PID-XXXX``); :func:`remove_stale_partials` removes those whose process is gone (killed with
+``.NAME.tmp-PID-RANDOM``); :func:`remove_stale_partials` removes those whose process is gone (killed with
 SIGKILL, a power cut), so no run leaves a stray file for good.
 """
 
