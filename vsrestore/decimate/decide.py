@@ -291,7 +291,6 @@ def analyze(
                 "confidence": [float(c) for c in res.decoded.confidence],
                 "template_of": [remap.get(int(t), -1) for t in res.decoded.template],
                 "templates": [list(res.templates[i].tokens) for i in order],
-                "iterations": res.iterations,
             }
         _DECISIONS[(fp, mkey, dkey)] = dec
         if write and path is not None:

@@ -36,7 +36,7 @@ class HmmParams:
     """Parameters of template learning and decoding (part of the sidecar key).
 
     :param max_period: longest template period searched, in input frames.
-    :param window: half-width in frames of the windows for local levels and for template learning.
+    :param window: half-width in frames of the windows templates are learned in.
     :param switch: per-frame probability of a change of template or phase (pattern change, cut).
     :param deviate: per-frame probability of leaving the template for a free decision (jitter, lost frame).
     :param stay_free: probability that a free decision is followed by another free decision.
@@ -136,7 +136,7 @@ def parse_letters(text: str) -> tuple[int, ...]:
     return tuple(toks)
 
 
-# ----------------------------------------------------------------------------------------------- evidence
+# ------------------------------------------------------------------------------------------- token scores
 def token_scores(e: np.ndarray, further: float = 0.1) -> np.ndarray:
     """Score of every token per frame (N, L+1), relative to "different from all previous frames".
 
@@ -360,7 +360,6 @@ class Fit:
     decoded: Decoded
     templates: list[Template]
     evidence: np.ndarray
-    iterations: int
 
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
@@ -377,4 +376,4 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         # "no repeats" is always possible: film at the transfer's own rate, or a passage without a pattern
         templates.append(Template((0,), max(0.1, 1.0 - sum(t.support for t in templates))))
     dec = decode(s, templates, params, forced)
-    return Fit(dec, templates, e, 1)
+    return Fit(dec, templates, e)
