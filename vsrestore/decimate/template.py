@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vsrestore.decimate.evidence import EvidenceModel, evidence
+from vsrestore.decimate.periodic import PeriodicParams, periodic_evidence
 
 __all__ = [
     "HmmParams",
@@ -47,9 +48,11 @@ class HmmParams:
     :param min_support: learning windows that must choose a template for the decoder to use it.
     :param min_new: smallest share of new film frames a template may have (0.45 at 24 fps: films of at least
         about 11 fps; silent films were shot at 12-24).
+    :param periodic: how recurring dips are found on the footage's own scale
+        (:mod:`vsrestore.decimate.periodic`); None: the evidence model alone.
     """
 
-    max_period: int = 8
+    max_period: int = 10
     window: int = 36
     switch: float = 0.004
     deviate: float = 0.003
@@ -59,6 +62,7 @@ class HmmParams:
     learn_cap: float = 5.0
     min_support: int = 3
     min_new: float = 0.45
+    periodic: PeriodicParams | None = PeriodicParams()
 
 
 @dataclass(frozen=True)
@@ -370,6 +374,8 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
     :param model: the evidence model (default: the shipped one).
     """
     e = evidence(m, model, params.clip_llr)
+    if params.periodic is not None:
+        e = np.clip(e + periodic_evidence(m, params.periodic), -params.clip_llr, params.clip_llr)
     s = token_scores(e)
     templates = learn_templates(s, params)
     if not any(t.tokens == (0,) for t in templates):
