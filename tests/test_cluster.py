@@ -1,0 +1,307 @@
+"""Rendering across a Ray cluster (``--cluster``): a real two-node cluster on localhost, started by the tests.
+
+The head and a second node are separate ``ray start --block`` processes, each in a session of its own; the tests
+stop them by signalling exactly the processes of those two sessions (never ``ray stop``, which would stop every
+Ray on the machine). Every render is compared frame by frame (ffmpeg framemd5) with a one-job render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vsrestore.cli.main import main
+from vsrestore.render.cluster import EXTRA_HINT, _Shipped, default_segment_frames
+from vsrestore.render.tools import find_ffmpeg
+
+SCRIPTS = Path(__file__).parent / "scripts"
+CHEAP = str(SCRIPTS / "cluster_cheap.vpy")
+HAS_RAY = importlib.util.find_spec("ray") is not None
+needs_ray = pytest.mark.skipif(
+    not HAS_RAY, reason="Ray is not installed: pip install -e '.[test,cluster]' (the 'cluster' extra) runs these"
+)
+RAY_BIN = Path(sys.executable).with_name("ray")
+
+
+def framemd5(path: Path) -> list[str]:
+    """ffmpeg's per-frame MD5 of the decoded video (the header lines dropped)."""
+    out = subprocess.run([find_ffmpeg(), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f",
+                          "framemd5", "-"], capture_output=True, text=True, check=True).stdout
+    return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
+
+
+def session_pids(sid: int) -> list[int]:
+    """The processes of one session (from /proc): those a ``ray start`` of ours started, and nothing else."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(entry.name))
+    return pids
+
+
+def stop_session(sid: int, sig: int = signal.SIGTERM, wait_s: float = 10.0) -> None:
+    """Signal every process of session ``sid``; what is still there after ``wait_s`` seconds gets SIGKILL."""
+    for s in (sig, signal.SIGKILL):
+        for pid in session_pids(sid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, s)
+        deadline = time.time() + (wait_s if s != signal.SIGKILL else 5)
+        while session_pids(sid) and time.time() < deadline:
+            time.sleep(0.2)
+        if not session_pids(sid):
+            return
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalCluster:
+    """A head node and a second node (resource ``second``), each a ``ray start --block`` in its own session."""
+
+    def __init__(self) -> None:
+        self.temp = Path(tempfile.mkdtemp(prefix="rvs", dir="/tmp"))  # short: Ray's socket paths must be
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        # no token authentication on this localhost-only cluster (Ray >= 2.5x turns it on when ~/.ray/auth_token
+        # exists; the nodes, the drivers and the probes all run with this environment)
+        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+        self.env.pop("RAY_ADDRESS", None)
+        self.head = self._start(["--head", "--port", str(self.port), "--temp-dir", str(self.temp),
+                                 "--include-dashboard=false"], "head")
+        self.worker = self.head
+        try:
+            self.worker = self.start_worker()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, extra: list[str], name: str) -> subprocess.Popen[bytes]:
+        log = open(self.temp.with_name(self.temp.name + f"-{name}.log"), "ab")  # noqa: SIM115 - kept by Popen
+        cmd = [str(RAY_BIN), "start", *extra, "--num-cpus", "1", "--object-store-memory", str(200 * 2**20),
+               "--disable-usage-stats", "--block"]
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env)
+        log.close()
+        return proc
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        proc = self._start(["--address", self.address, "--resources", '{"second": 1}'], "worker")
+        self.wait_nodes(2, proc)
+        return proc
+
+    def wait_nodes(self, n: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+        """Until the cluster has ``n`` live nodes (asked in a separate Python, so this one never joins)."""
+        probe = (f"import ray, logging; ray.init(address={self.address!r}, logging_level=logging.ERROR); "
+                 "print(sum(1 for x in ray.nodes() if x['Alive']))")
+        deadline = time.time() + timeout
+        while time.time() < deadline and proc.poll() is None and self.head.poll() is None:
+            ask = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=self.env)
+            if ask.returncode == 0 and ask.stdout.strip().splitlines()[-1:] == [str(n)]:
+                return
+            time.sleep(1)
+        logs = "".join(p.read_text() for p in self.temp.parent.glob(self.temp.name + "-*.log"))
+        raise RuntimeError(f"the test cluster did not reach {n} nodes in {timeout} s:\n{logs[-3000:]}")
+
+    def stop(self) -> None:
+        for proc in {self.worker, self.head}:
+            stop_session(proc.pid)
+            proc.wait()
+        shutil.rmtree(self.temp, ignore_errors=True)
+        for log in self.temp.parent.glob(self.temp.name + "-*.log"):
+            log.unlink()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    c = LocalCluster()
+    mp = pytest.MonkeyPatch()  # the drivers run in this process too (main([...]))
+    mp.setenv("RAY_AUTH_MODE", "disabled")
+    mp.delenv("RAY_ADDRESS", raising=False)
+    try:
+        yield c
+    finally:
+        mp.undo()
+        c.stop()
+
+
+def one_job(tmp_path: Path, args: list[str]) -> list[str]:
+    ref = tmp_path / "one.mkv"
+    assert main(["render", CHEAP, "-o", str(ref), "--codec", "ffv1", "--no-progress", *args]) == 0
+    return framemd5(ref)
+
+
+def test_default_segment_length() -> None:
+    # T(L) = F/N (1 + c/L) + L/2 is least at sqrt(2 F c / N); capped by F/N (every worker gets one) and 2000
+    assert default_segment_frames(130_000, 8, startup_frames=30) == 987
+    assert default_segment_frames(100, 4, startup_frames=30) == 25
+    assert default_segment_frames(10_000_000, 1, startup_frames=30) == 2000
+    with pytest.raises(ValueError, match="workers"):
+        default_segment_frames(100, 0)
+
+
+def test_shipped_file_is_copied_where_the_path_is_missing(tmp_path: Path) -> None:
+    src = tmp_path / "sidecar.json"
+    src.write_text('{"a": 1}')
+    shipped = _Shipped.of(src)
+    assert shipped.materialise(tmp_path / "copy") == src.resolve()  # the same bytes at the same path: used
+    src.write_text('{"a": 2}')  # this node's file differs: a private copy of the driver's bytes
+    copy = shipped.materialise(tmp_path / "copy")
+    assert copy != src.resolve() and copy.read_text() == '{"a": 1}' and copy.name == "sidecar.json"
+
+
+def test_without_ray_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as without the extra
+    out = tmp_path / "x.mkv"
+    assert main(["render", CHEAP, "-o", str(out), "--cluster", "auto", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and EXTRA_HINT in err[0] and "Traceback" not in err[0], err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cluster_options_that_do_not_go_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "x.mkv")
+    assert main(["render", CHEAP, "-o", out, "--cluster", "auto", "--jobs", "2"]) == 1
+    assert "--jobs and --cluster" in capsys.readouterr().err
+    assert main(["render", CHEAP, "-o", out, "--work-dir", str(tmp_path)]) == 1
+    assert "--work-dir is for --cluster" in capsys.readouterr().err
+
+
+@needs_ray
+def test_cluster_render_is_identical_to_one_job(tmp_path: Path, cluster: LocalCluster,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["-a", "frames=96"]
+    ref = one_job(tmp_path, args)
+    out = tmp_path / "cluster.mkv"
+    assert main(["render", CHEAP, "-o", str(out), "--codec", "ffv1", "--no-progress", *args, "--cluster",
+                 cluster.address, "--segment-frames", "24"]) == 0
+    text = capsys.readouterr().out
+    assert framemd5(out) == ref and len(ref) == 96
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("segment")]
+    assert len(lines) == 4 and all("0 retries" in ln for ln in lines), text
+    nodes = {ln.split("node ")[1].split(",")[0] for ln in lines}
+    assert len(nodes) == 2, f"both nodes should render (one CPU each): {text}"
+    assert "2 nodes, 2 segments at once" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.mkv", "one.mkv"]  # parts folder removed
+
+
+@needs_ray
+def test_shared_work_dir(tmp_path: Path, cluster: LocalCluster) -> None:
+    args = ["-a", "frames=40", "-a", "size=48"]
+    ref = one_job(tmp_path, args)
+    work = tmp_path / "shared"
+    work.mkdir()
+    out = tmp_path / "cluster.mkv"
+    assert main(["render", CHEAP, "-o", str(out), "--codec", "ffv1", "--no-progress", *args, "--cluster",
+                 cluster.address, "--work-dir", str(work), "--segment-frames", "10", "--keep-parts"]) == 0
+    assert framemd5(out) == ref
+    (parts,) = work.iterdir()
+    assert sorted(p.name for p in parts.glob("segment-*")) == [f"segment-{i:05d}.mkv" for i in range(4)]
+    assert not (tmp_path / ".cluster.mkv.parts").exists()  # the segments went to the work folder only
+
+
+@needs_ray
+def test_a_failing_segment_stops_with_its_error(tmp_path: Path, cluster: LocalCluster,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "fails_late.vpy"  # fine when probed; frame 30 raises in every try
+    script.write_text(Path(CHEAP).read_text() + (
+        "\ndef _boom(n, f):\n    if n == 30:\n        raise ValueError('frame 30 is broken')\n    return f\n"
+        "core.std.ModifyFrame(clip, clip, _boom).set_output()\n"))
+    out = tmp_path / "x.mkv"
+    assert main(["render", str(script), "-o", str(out), "--codec", "ffv1", "--no-progress", "-a", "frames=48",
+                 "--cluster", cluster.address, "--segment-frames", "12"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "segment 2 (frames 24..35) failed 3 times" in err[0] and "frame 30 is broken" in err[0], err
+    assert not out.exists()
+
+
+def running_segments(sid: int) -> int:
+    """vspipe processes in a session: segments being rendered on that node right now."""
+    n = 0
+    for pid in session_pids(sid):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"vspipe"):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+@needs_ray
+def test_driver_interrupted_then_restarted_reuses_segments(tmp_path: Path, cluster: LocalCluster) -> None:
+    args = ["-a", "frames=96", "-a", "delay=0.05", "--codec", "ffv1", "--segment-frames", "12"]
+    out = tmp_path / "film.mkv"
+    cmd = [sys.executable, "-m", "vsrestore.cli.main", "render", CHEAP, "-o", str(out), *args, "--no-progress",
+           "--cluster", cluster.address]
+    parts = tmp_path / ".film.mkv.parts"
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env=cluster.env)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(list(parts.glob("segment-*.mkv"))) < 2 and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert err.decode().strip().splitlines()[-1] == "vsrestore render: interrupted"
+    kept = {p.name: p.stat().st_mtime_ns for p in parts.glob("segment-*.mkv")}
+    assert 2 <= len(kept) < 8 and not out.exists()
+    assert sorted(p.name for p in parts.iterdir()) == sorted([*kept, "manifest.json"])  # nothing half-written
+    deadline = time.time() + 30  # the cancelled tasks stop their vspipe and ffmpeg
+    while time.time() < deadline and (running_segments(cluster.head.pid) or running_segments(cluster.worker.pid)):
+        time.sleep(0.2)
+    assert running_segments(cluster.head.pid) == running_segments(cluster.worker.pid) == 0
+    assert not list(Path(tempfile.gettempdir()).glob("vsrestore-segment-*"))
+
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=cluster.env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count(": reused (finished by an earlier run)") == len(kept), again.stdout
+    assert not parts.exists()  # joined: the work folder is gone
+    assert framemd5(out) == one_job(tmp_path, ["-a", "frames=96"])
+
+
+@needs_ray
+def test_worker_node_killed_mid_render(tmp_path: Path, cluster: LocalCluster) -> None:
+    """SIGKILL of every process of the second node while it renders a segment: that segment is tried again
+    on the head, and the film is still identical. (Last in the module: the node is started again after.)"""
+    out = tmp_path / "film.mkv"
+    cmd = [sys.executable, "-m", "vsrestore.cli.main", "render", CHEAP, "-o", str(out), "-a", "frames=72", "-a",
+           "delay=0.1", "--codec", "ffv1", "--segment-frames", "12", "--no-progress", "--cluster", cluster.address]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and running_segments(cluster.worker.pid) == 0 and proc.poll() is None:
+            time.sleep(0.05)
+        assert running_segments(cluster.worker.pid) == 1, "the second node never started a segment"
+        time.sleep(0.4)  # a few frames into the segment
+        stop_session(cluster.worker.pid, signal.SIGKILL)  # the node dies: raylet, its workers, vspipe, ffmpeg
+        cluster.worker.wait()
+        text, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert framemd5(out) == one_job(tmp_path, ["-a", "frames=72"])
+        retried = [ln for ln in text.splitlines() if "1 retries" in ln]
+        assert len(retried) >= 1, text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        cluster.worker = cluster.start_worker()
