@@ -175,7 +175,7 @@ def _segment_task(bundle: _Bundle, index: int, first: int, last: int, dest: str 
     import ray
 
     node = _node_name(ray)
-    tally.started.remote(index, node)
+    ray.get(tally.started.remote(index, node))  # waited for: a try killed a moment later still counts
     t0 = last_sent = time.perf_counter()
 
     def on_frames(done: int) -> None:
