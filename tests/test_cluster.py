@@ -1,18 +1,15 @@
 """Rendering across a Ray cluster (``--cluster``): a real two-node cluster on localhost, started by the tests.
 
-The head and a second node are separate ``ray start --block`` processes, each in a session of its own; the tests
-stop them by signalling exactly the processes of those two sessions (never ``ray stop``, which would stop every
-Ray on the machine). Every render is compared frame by frame (ffmpeg framemd5) with a one-job render.
+The head and a second node are separate ``ray start --block`` processes, each in a session of its own
+(:class:`~vsrestore.testing.ray_cluster.LocalCluster`); they are stopped by signalling exactly the processes of
+those two sessions (never ``ray stop``, which would stop every Ray on the machine). Every render is compared
+frame by frame (ffmpeg framemd5) with a one-job render.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +22,7 @@ import pytest
 from vsrestore.cli.main import main
 from vsrestore.render.cluster import EXTRA_HINT, _Shipped, default_segment_frames
 from vsrestore.render.tools import find_ffmpeg
+from vsrestore.testing.ray_cluster import LocalCluster, running_vspipes, stop_session
 
 SCRIPTS = Path(__file__).parent / "scripts"
 CHEAP = str(SCRIPTS / "cluster_cheap.vpy")
@@ -32,7 +30,6 @@ HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(
     not HAS_RAY, reason="Ray is not installed: pip install -e '.[test,cluster]' (the 'cluster' extra) runs these"
 )
-RAY_BIN = Path(sys.executable).with_name("ray")
 
 
 def framemd5(path: Path) -> list[str]:
@@ -40,94 +37,6 @@ def framemd5(path: Path) -> list[str]:
     out = subprocess.run([find_ffmpeg(), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f",
                           "framemd5", "-"], capture_output=True, text=True, check=True).stdout
     return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
-
-
-def session_pids(sid: int) -> list[int]:
-    """The processes of one session (from /proc): those a ``ray start`` of ours started, and nothing else."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(entry.name))
-    return pids
-
-
-def stop_session(sid: int, sig: int = signal.SIGTERM, wait_s: float = 10.0) -> None:
-    """Signal every process of session ``sid``; what is still there after ``wait_s`` seconds gets SIGKILL."""
-    for s in (sig, signal.SIGKILL):
-        for pid in session_pids(sid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, s)
-        deadline = time.time() + (wait_s if s != signal.SIGKILL else 5)
-        while session_pids(sid) and time.time() < deadline:
-            time.sleep(0.2)
-        if not session_pids(sid):
-            return
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalCluster:
-    """A head node and a second node (resource ``second``), each a ``ray start --block`` in its own session."""
-
-    def __init__(self) -> None:
-        self.temp = Path(tempfile.mkdtemp(prefix="rvs", dir="/tmp"))  # short: Ray's socket paths must be
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        # no token authentication on this localhost-only cluster (Ray >= 2.5x turns it on when ~/.ray/auth_token
-        # exists; the nodes, the drivers and the probes all run with this environment)
-        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
-        self.env.pop("RAY_ADDRESS", None)
-        self.head = self._start(["--head", "--port", str(self.port), "--temp-dir", str(self.temp),
-                                 "--include-dashboard=false"], "head")
-        self.worker = self.head
-        try:
-            self.worker = self.start_worker()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _start(self, extra: list[str], name: str) -> subprocess.Popen[bytes]:
-        log = open(self.temp.with_name(self.temp.name + f"-{name}.log"), "ab")  # noqa: SIM115 - kept by Popen
-        cmd = [str(RAY_BIN), "start", *extra, "--num-cpus", "1", "--object-store-memory", str(200 * 2**20),
-               "--disable-usage-stats", "--block"]
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env)
-        log.close()
-        return proc
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        proc = self._start(["--address", self.address, "--resources", '{"second": 1}'], "worker")
-        self.wait_nodes(2, proc)
-        return proc
-
-    def wait_nodes(self, n: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-        """Until the cluster has ``n`` live nodes (asked in a separate Python, so this one never joins)."""
-        probe = (f"import ray, logging; ray.init(address={self.address!r}, logging_level=logging.ERROR); "
-                 "print(sum(1 for x in ray.nodes() if x['Alive']))")
-        deadline = time.time() + timeout
-        while time.time() < deadline and proc.poll() is None and self.head.poll() is None:
-            ask = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=self.env)
-            if ask.returncode == 0 and ask.stdout.strip().splitlines()[-1:] == [str(n)]:
-                return
-            time.sleep(1)
-        logs = "".join(p.read_text() for p in self.temp.parent.glob(self.temp.name + "-*.log"))
-        raise RuntimeError(f"the test cluster did not reach {n} nodes in {timeout} s:\n{logs[-3000:]}")
-
-    def stop(self) -> None:
-        for proc in {self.worker, self.head}:
-            stop_session(proc.pid)
-            proc.wait()
-        shutil.rmtree(self.temp, ignore_errors=True)
-        for log in self.temp.parent.glob(self.temp.name + "-*.log"):
-            log.unlink()
 
 
 @pytest.fixture(scope="module")
@@ -235,18 +144,6 @@ def test_a_failing_segment_stops_with_its_error(tmp_path: Path, cluster: LocalCl
     assert not out.exists()
 
 
-def running_segments(sid: int) -> int:
-    """vspipe processes in a session: segments being rendered on that node right now."""
-    n = 0
-    for pid in session_pids(sid):
-        try:
-            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"vspipe"):
-                n += 1
-        except OSError:
-            pass
-    return n
-
-
 @needs_ray
 def test_driver_interrupted_then_restarted_reuses_segments(tmp_path: Path, cluster: LocalCluster) -> None:
     args = ["-a", "frames=96", "-a", "delay=0.05", "--codec", "ffv1", "--segment-frames", "12"]
@@ -267,9 +164,9 @@ def test_driver_interrupted_then_restarted_reuses_segments(tmp_path: Path, clust
     assert 2 <= len(kept) < 8 and not out.exists()
     assert sorted(p.name for p in parts.iterdir()) == sorted([*kept, "manifest.json"])  # nothing half-written
     deadline = time.time() + 30  # the cancelled tasks stop their vspipe and ffmpeg
-    while time.time() < deadline and (running_segments(cluster.head.pid) or running_segments(cluster.worker.pid)):
+    while time.time() < deadline and (running_vspipes(cluster.head.pid) or running_vspipes(cluster.worker.pid)):
         time.sleep(0.2)
-    assert running_segments(cluster.head.pid) == running_segments(cluster.worker.pid) == 0
+    assert running_vspipes(cluster.head.pid) == running_vspipes(cluster.worker.pid) == 0
     assert not list(Path(tempfile.gettempdir()).glob("vsrestore-segment-*"))
 
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=cluster.env)
@@ -289,9 +186,9 @@ def test_worker_node_killed_mid_render(tmp_path: Path, cluster: LocalCluster) ->
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
     try:
         deadline = time.time() + 120
-        while time.time() < deadline and running_segments(cluster.worker.pid) == 0 and proc.poll() is None:
+        while time.time() < deadline and running_vspipes(cluster.worker.pid) == 0 and proc.poll() is None:
             time.sleep(0.05)
-        assert running_segments(cluster.worker.pid) == 1, "the second node never started a segment"
+        assert running_vspipes(cluster.worker.pid) == 1, "the second node never started a segment"
         time.sleep(0.4)  # a few frames into the segment
         stop_session(cluster.worker.pid, signal.SIGKILL)  # the node dies: raylet, its workers, vspipe, ffmpeg
         cluster.worker.wait()
