@@ -129,6 +129,24 @@ def test_shared_work_dir(tmp_path: Path, cluster: LocalCluster) -> None:
 
 
 @needs_ray
+def test_restore_on_the_cluster(tmp_path: Path, cluster: LocalCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    """``restore --cluster``: the analysis runs once here, its sidecar travels with the tasks; the film is the
+    one-job restore's, frame for frame."""
+    from vsrestore.core.source import sample_path
+
+    base = ["restore", str(sample_path()), "--preset", "newsreel_bw", "-a", "denoise=0", "-a", "sharpen=0",
+            "--codec", "ffv1", "--no-audio", "--start", "0", "--end", "11", "--no-progress"]
+    assert main([*base, "-o", str(tmp_path / "one.mkv")]) == 0
+    assert main([*base, "-o", str(tmp_path / "cluster.mkv"), "--cluster", cluster.address, "--segment-frames",
+                 "6"]) == 0
+    out = capsys.readouterr().out
+    assert framemd5(tmp_path / "cluster.mkv") == framemd5(tmp_path / "one.mkv")
+    assert len([ln for ln in out.splitlines() if ln.strip().startswith("segment")]) == 2, out
+    report = (tmp_path / "cluster.report.txt").read_text()
+    assert "sidecar=" in report and "segment   1 (frames 6..11): node" in report, report
+
+
+@needs_ray
 def test_a_failing_segment_stops_with_its_error(tmp_path: Path, cluster: LocalCluster,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "fails_late.vpy"  # fine when probed; frame 30 raises in every try

@@ -66,9 +66,10 @@ EXTRA_HINT = "pip install 'vsrestore[cluster]'"
 SEGMENT_ATTEMPTS = 3
 #: ``-a`` files up to this many bytes travel with the tasks (64 MiB); bigger ones must be on every node
 SHIP_LIMIT = 64 * 2**20
-#: a segment's fixed cost (script start-up, edge frames re-read, encoder start) in frames of rendering, from
-#: the cost model of benchmarks/cluster.py (BENCHMARKS.md "Many machines"); sets the default segment length
-STARTUP_FRAMES = 30
+#: a segment's fixed cost (script start-up, edge frames re-read, encoder start) in frames of rendering: the cost
+#: model of benchmarks/cluster.py measured 42 for a Degrain2 chain with x264 and about 35 for the silent_film
+#: preset (BENCHMARKS.md "Many machines"); it sets the default segment length
+STARTUP_FRAMES = 40
 _POLL_S = 0.5  # driver: how often progress is gathered
 _REPORT_S = 0.5  # worker: at most one progress message this often
 _VERBOSE_S = 5.0  # driver: per-node lines this often with verbose
@@ -337,7 +338,7 @@ def render_cluster(
 
     Parameters as :func:`~.chunked.render_chunked`, plus:
 
-    :param address: the cluster's head (``HOST:6379``, ``ray://HOST:10001``) or ``auto`` ($RAY_ADDRESS when set,
+    :param address: the cluster's head (``HOST:6379``; this machine must be a node of it) or ``auto`` ($RAY_ADDRESS when set,
         else a Ray started on this machine for the run and stopped after it).
     :param work_dir: a folder every node sees at the same path (NFS): segments are written there. Default: none;
         segments come back through Ray's object store into ``.NAME.parts`` beside the output.
