@@ -125,7 +125,7 @@ def main() -> int:
         cluster = LocalCluster(cpus=1, store_mb=200)
         try:
             base = [sys.executable, "-m", "vsrestore.cli.main", "render", str(CHAIN), "-a", f"loops={opts.loops}",
-                    "--no-progress"]
+                    "--no-progress", "-y"]
             runs = {
                 "one job": [*base, "-o", str(work / "one.mkv")],
                 "--jobs 2": [*base, "-o", str(work / "jobs.mkv"), "--jobs", "2", "--segment-frames", str(seg)],
