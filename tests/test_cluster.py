@@ -169,6 +169,7 @@ def test_driver_interrupted_then_restarted_reuses_segments(tmp_path: Path, clust
     cmd = [sys.executable, "-m", "vsrestore.cli.main", "render", CHEAP, "-o", str(out), *args, "--no-progress",
            "--cluster", cluster.address]
     parts = tmp_path / ".film.mkv.parts"
+    tmp_before = set(Path(tempfile.gettempdir()).glob("vsrestore-segment-*"))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             env=cluster.env)
     deadline = time.time() + 180
@@ -185,7 +186,7 @@ def test_driver_interrupted_then_restarted_reuses_segments(tmp_path: Path, clust
     while time.time() < deadline and (running_vspipes(cluster.head.pid) or running_vspipes(cluster.worker.pid)):
         time.sleep(0.2)
     assert running_vspipes(cluster.head.pid) == running_vspipes(cluster.worker.pid) == 0
-    assert not list(Path(tempfile.gettempdir()).glob("vsrestore-segment-*"))
+    assert not [d for d in Path(tempfile.gettempdir()).glob("vsrestore-segment-*") if d not in tmp_before]
 
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=cluster.env)
     assert again.returncode == 0, again.stderr
@@ -201,6 +202,7 @@ def test_worker_node_killed_mid_render(tmp_path: Path, cluster: LocalCluster) ->
     out = tmp_path / "film.mkv"
     cmd = [sys.executable, "-m", "vsrestore.cli.main", "render", CHEAP, "-o", str(out), "-a", "frames=72", "-a",
            "delay=0.1", "--codec", "ffv1", "--segment-frames", "12", "--no-progress", "--cluster", cluster.address]
+    tmp_before = set(Path(tempfile.gettempdir()).glob("vsrestore-segment-*"))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
     try:
         deadline = time.time() + 120
@@ -215,6 +217,8 @@ def test_worker_node_killed_mid_render(tmp_path: Path, cluster: LocalCluster) ->
         assert framemd5(out) == one_job(tmp_path, ["-a", "frames=72"])
         retried = [ln for ln in text.splitlines() if "1 retries" in ln]
         assert len(retried) >= 1, text
+        # the killed task's temporary folder was removed by the next task (its process is gone)
+        assert not [d for d in Path(tempfile.gettempdir()).glob("vsrestore-segment-*") if d not in tmp_before]
     finally:
         if proc.poll() is None:
             proc.kill()

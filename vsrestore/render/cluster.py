@@ -28,6 +28,7 @@ import hashlib
 import logging
 import math
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.files import atomic_write, check_output
+from ..core.files import atomic_write, check_output, process_alive
 from ..core.progress import Progress
 from .chunked import ChunkJob, count_frames, join_segments, plan_chunks, render_segment
 from .encode import EncodeSettings
@@ -73,6 +74,7 @@ STARTUP_FRAMES = 40
 _POLL_S = 0.5  # driver: how often progress is gathered
 _REPORT_S = 0.5  # worker: at most one progress message this often
 _VERBOSE_S = 5.0  # driver: per-node lines this often with verbose
+_TMP_PREFIX = "vsrestore-segment-"  # a task's temporary folder: vsrestore-segment-PID-XXXX
 
 
 class ClusterError(RenderError):
@@ -170,6 +172,14 @@ def _node_name(ray: Any) -> str:
     return f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:6]}"
 
 
+def _remove_stale_folders() -> None:
+    """Remove the temporary folders of segment tasks whose process is gone (a node killed mid-segment)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_TMP_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_TMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _segment_task(bundle: _Bundle, index: int, first: int, last: int, dest: str | None, tally: Any) -> _Done:
     """One Ray task: render frames ``first..last`` into ``dest`` (the shared work folder) or, without one, into a
     temporary file whose bytes are returned."""
@@ -186,7 +196,8 @@ def _segment_task(bundle: _Bundle, index: int, first: int, last: int, dest: str 
             last_sent = now
             tally.progress.remote(index, done)
 
-    with tempfile.TemporaryDirectory(prefix="vsrestore-segment-") as tmp:
+    _remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         script = bundle.script.materialise(folder / "script")
         args = dict(bundle.args)
@@ -338,8 +349,8 @@ def render_cluster(
 
     Parameters as :func:`~.chunked.render_chunked`, plus:
 
-    :param address: the cluster's head (``HOST:6379``; this machine must be a node of it) or ``auto`` ($RAY_ADDRESS when set,
-        else a Ray started on this machine for the run and stopped after it).
+    :param address: the cluster's head (``HOST:6379``; this machine must be a node of it) or ``auto``
+        ($RAY_ADDRESS when set, else a Ray started on this machine for the run and stopped after it).
     :param work_dir: a folder every node sees at the same path (NFS): segments are written there. Default: none;
         segments come back through Ray's object store into ``.NAME.parts`` beside the output.
     :param segment_frames: frames per segment; default :func:`default_segment_frames` for the cluster's size.
