@@ -23,6 +23,7 @@ from .core.files import atomic_write, check_output, remove_stale_partials, same_
 from .core.source import load_source
 from .decimate import analyze
 from .decimate.report import summary_lines
+from .decimate.sidecar import clip_fingerprint, default_sidecar
 from .interpolate.timing import parse_rate
 from .presets import (
     COLOUR_SPREAD,
@@ -58,6 +59,7 @@ class RestoreReport:
     seconds_analysis: float = 0.0
     seconds_render: float = 0.0
     audio: str = ""
+    cluster: list[str] = field(default_factory=list)  #: a cluster render: the cluster, then a line per segment
     warnings: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -71,6 +73,7 @@ class RestoreReport:
             f"audio: {self.audio or 'none'}",
             *(f"warning: {w}" for w in self.warnings),
             f"time: analysis {self.seconds_analysis:.1f} s, render {self.seconds_render:.1f} s",
+            *self.cluster,
             "",
             *self.analysis,
         ]
@@ -141,13 +144,16 @@ def restore(
     extra_args: dict[str, str] | None = None,
     settings: EncodeSettings | None = None,
     jobs: int | None = None,
-    segment_frames: int = 1000,
+    segment_frames: int | None = None,
     start: int | None = None,
     end: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
     keep_audio: bool = True,
     warn: Callable[[str], None] = _stderr,
+    cluster: str | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    verbose: bool = False,
 ) -> RestoreReport:
     """Restore a film transfer with a preset: analysis, render, report.
 
@@ -162,6 +168,9 @@ def restore(
     :param extra_args: more ``-a key=value`` values for the preset (checked against its parameter table).
     :param jobs: render in resumable segments, this many at once (None: one plain render).
     :param keep_audio: keep the input's audio track (default; ``settings.audio`` picks another source).
+    :param cluster: render the segments as Ray tasks across this cluster (``HOST:6379`` or ``auto``; see
+        :func:`~.render.cluster.render_cluster`, with ``work_dir`` and ``verbose``); the analysis still runs
+        once, here, and its sidecar travels with the tasks.
     :param warn: called with each warning (a colour input about to be recoloured) before the render starts.
     :raises ValueError / FileExistsError: bad arguments, missing input, or an output/report that exists.
     """
@@ -229,9 +238,19 @@ def restore(
 
     t1 = time.perf_counter()
     res: RenderResult
-    if jobs is not None:
+    if cluster is not None:
+        from .render.cluster import render_cluster
+
+        if name is not None and "sidecar" in params and "sidecar" not in args:  # where analyze just wrote it
+            args["sidecar"] = str(default_sidecar(clip_fingerprint(clip)))
+        done = render_cluster(
+            script, out_p, address=cluster, work_dir=work_dir, args=args, settings=settings, start=start, end=end,
+            segment_frames=segment_frames, overwrite=overwrite, progress=progress, verbose=verbose)
+        report.cluster = done.lines()
+        res = done.render
+    elif jobs is not None:
         res = render_chunked(script, out_p, args=args, settings=settings, start=start, end=end, jobs=jobs,
-                             segment_frames=segment_frames, overwrite=overwrite, progress=progress)
+                             segment_frames=segment_frames or 1000, overwrite=overwrite, progress=progress)
     else:
         res = render(script, out_p, args=args, settings=settings, start=start, end=end, overwrite=overwrite,
                      progress=progress)

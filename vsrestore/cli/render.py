@@ -11,6 +11,7 @@ from ..core.source import load_source
 from ..presets import absolute_paths, check_preset_args, colour_spread, preset_name
 from ..render import Codec, EncodeSettings, render
 from ..render.chunked import render_chunked
+from ..render.cluster import ClusterResult, render_cluster
 from ..render.render import files_read
 from ..render.tools import find_ffmpeg
 from ..workflow import audio_plan, colour_warning
@@ -24,6 +25,27 @@ def parse_script_args(pairs: list[str] | None) -> dict[str, str]:
             raise ValueError(f"--arg {item!r} must look like key=value (e.g. --arg input=film.mkv)")
         out[key] = value
     return out
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """``--cluster``, ``--work-dir`` and ``--verbose`` (for ``render`` and ``restore``)."""
+    p.add_argument("--cluster", metavar="ADDRESS|auto",
+                   help="render the segments as Ray tasks across a cluster: its head (HOST:6379) or 'auto' "
+                        "($RAY_ADDRESS, else a Ray started here for the run); needs pip install "
+                        "'vsrestore[cluster]' (README: Many machines)")
+    p.add_argument("--work-dir", type=Path, help="with --cluster: a folder every node sees at the same path "
+                   "(NFS) for the segments (default: they come back through Ray)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="with --cluster: what each node renders, and a line per finished segment")
+
+
+def check_cluster_options(args: argparse.Namespace) -> None:
+    """One clear error for cluster options that do not go together."""
+    if args.cluster is not None and args.jobs is not None:
+        raise ValueError("--jobs and --cluster: give one (--jobs renders on this machine, --cluster across a "
+                         "Ray cluster)")
+    if args.cluster is None and args.work_dir is not None:
+        raise ValueError("--work-dir is for --cluster renders; leave it out or add --cluster ADDRESS|auto")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,12 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--ffmpeg", help="ffmpeg binary (default: PATH, then the imageio-ffmpeg wheel's)")
     p.add_argument("--output-index", type=int, default=0, help="which script output to render")
     p.add_argument("--jobs", type=int, help="render in resumable segments, this many at once (implies chunked)")
-    p.add_argument("--segment-frames", type=int, help="frames per segment for a chunked render (default 1000)")
+    p.add_argument("--segment-frames", type=int, help="frames per segment for a chunked render (default 1000 "
+                   "with --jobs; with --cluster, chosen for the cluster's size)")
     p.add_argument("--keep-parts", action="store_true", help="keep the segments of a chunked render")
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_cluster_options(args)
     settings = EncodeSettings(
         codec=Codec(args.codec), crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, audio=args.audio
     )
@@ -79,7 +104,15 @@ def run(args: argparse.Namespace) -> int:
         ffmpeg=args.ffmpeg,
         output_index=args.output_index,
     )
-    if args.jobs is not None or args.segment_frames is not None:
+    cluster: ClusterResult | None = None
+    if args.cluster is not None:
+        cluster = render_cluster(
+            args.script, args.output, address=args.cluster, work_dir=args.work_dir,
+            segment_frames=args.segment_frames, keep_parts=args.keep_parts, verbose=args.verbose,
+            **common,  # type: ignore[arg-type]
+        )
+        res = cluster.render
+    elif args.jobs is not None or args.segment_frames is not None:
         res = render_chunked(
             args.script, args.output, jobs=args.jobs or 2, segment_frames=args.segment_frames or 1000,
             keep_parts=args.keep_parts, **common,  # type: ignore[arg-type]
@@ -88,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         res = render(args.script, args.output, **common)  # type: ignore[arg-type]
     print(f"wrote {res.output}: {res.frames} frames of {res.info.width}x{res.info.height} in "
           f"{res.seconds:.1f} s ({res.fps:.1f} fps)")
+    if cluster is not None:
+        print("\n".join(cluster.lines()))
     if audio_note:
         print(f"audio: {audio_note}")
     return 0

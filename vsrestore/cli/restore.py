@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..render import Codec, EncodeSettings
 from ..workflow import report_paths, restore
-from .render import parse_script_args
+from .render import add_cluster_options, check_cluster_options, parse_script_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,24 +29,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audio.add_argument("--audio", type=Path, help="take the sound from this file instead of the input's")
     audio.add_argument("--no-audio", action="store_true", help="drop the sound (default: the input's is kept)")
     p.add_argument("--jobs", type=int, help="render in resumable segments, this many at once")
-    p.add_argument("--segment-frames", type=int, default=1000, help="frames per segment with --jobs")
+    p.add_argument("--segment-frames", type=int, help="frames per segment with --jobs (default 1000) or "
+                   "--cluster (default: chosen for the cluster's size)")
     p.add_argument("--start", type=int, help="first output frame (for a trial render)")
     p.add_argument("--end", type=int, help="last output frame, inclusive")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing output and report")
     p.add_argument("--no-progress", action="store_true")
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_cluster_options(args)
     settings = EncodeSettings(codec=Codec(args.codec), crf=args.crf, audio=args.audio)
     rep = restore(
         args.input, args.output, preset=args.preset, fps=args.fps, color=args.color, overrides=args.overrides,
         sidecar=args.sidecar, extra_args=parse_script_args(args.arg), settings=settings, jobs=args.jobs,
         segment_frames=args.segment_frames, start=args.start, end=args.end, overwrite=args.overwrite,
-        progress=not args.no_progress, keep_audio=not args.no_audio,
+        progress=not args.no_progress, keep_audio=not args.no_audio, cluster=args.cluster, work_dir=args.work_dir,
+        verbose=args.verbose,
     )
     print(f"wrote {rep.output}: {rep.output_frames} frames, {rep.output_size}, {rep.output_fps} fps "
           f"(film: {rep.film_frames} frames at {rep.film_rate} fps)")
     print(f"audio: {rep.audio}")
+    if rep.cluster:
+        print("\n".join(rep.cluster))
     print(f"report: {report_paths(rep.output)[0]}")
     return 0

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ from .encode import EncodeSettings
 from .render import RenderError, RenderResult, _ffmpeg_error, files_read, render
 from .tools import ScriptInfo, find_ffmpeg, probe_script
 
-__all__ = ["ChunkPlan", "count_frames", "render_chunked"]
+__all__ = ["ChunkJob", "ChunkPlan", "count_frames", "join_segments", "plan_chunks", "render_chunked", "render_segment"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,130 @@ def _fingerprint(script: Path, args: dict[str, str], settings: EncodeSettings, i
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ChunkJob:
+    """A chunked render, planned: what each segment holds and where its file goes.
+
+    Made by :func:`plan_chunks` (on the machine that joins the segments); the segments are rendered with
+    :func:`render_segment` (in local processes by :func:`render_chunked`, as Ray tasks by
+    :func:`~.cluster.render_cluster`) and joined by :func:`join_segments`.
+    """
+
+    script: Path
+    output: Path
+    args: dict[str, str]
+    settings: EncodeSettings  #: the final file's settings (with audio)
+    video_only: EncodeSettings  #: what each segment is encoded with (no audio)
+    info: ScriptInfo
+    plan: ChunkPlan
+    parts: Path  #: the work folder holding the segments and the manifest
+    output_index: int
+    ffmpeg: str | None
+
+    @property
+    def total(self) -> int:
+        """Frames in the whole render."""
+        return self.plan.ranges[-1][1] - self.plan.ranges[0][0] + 1
+
+    def segment_path(self, i: int) -> Path:
+        """Where finished segment ``i`` lives (``segment-00003.mkv``)."""
+        return self.parts / f"segment-{i:05d}{self.output.suffix}"
+
+    def frames(self, i: int) -> int:
+        """Frames segment ``i`` holds."""
+        a, b = self.plan.ranges[i]
+        return b - a + 1
+
+    def finished(self, i: int) -> bool:
+        """True when segment ``i``'s file exists and ffmpeg counts exactly the frames it should hold."""
+        p = self.segment_path(i)
+        return p.is_file() and count_frames(p, self.ffmpeg) == self.frames(i)
+
+    def todo(self) -> list[int]:
+        """The segments still to render (the others are reused: the ``--jobs`` resume rules)."""
+        return [i for i in range(len(self.plan.ranges)) if not self.finished(i)]
+
+
+def plan_chunks(
+    script: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    args: dict[str, str] | None = None,
+    settings: EncodeSettings | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    segment_frames: int = 1000,
+    overwrite: bool = False,
+    ffmpeg: str | None = None,
+    output_index: int = 0,
+    parts: Path | None = None,
+    info: ScriptInfo | None = None,
+) -> ChunkJob:
+    """Check the output, probe the script, cut the range into segments and prepare the work folder.
+
+    The work folder (default ``.NAME.parts`` next to the output) keeps segments of an earlier run of the same
+    plan (same script, arguments, settings and ranges); anything else in it is removed.
+
+    :param parts: the work folder (``--work-dir``); default ``.NAME.parts`` beside the output.
+    :param info: the script's :func:`probe_script` result when the caller already has it.
+    :raises ValueError: a bad frame range or segment length, or an output that may not be written.
+    """
+    script_p, out_p = Path(script), Path(output)
+    settings = settings or EncodeSettings()
+    args = dict(args or {})
+    check_output(out_p, overwrite, files_read(script_p, args, settings))
+    info = info or probe_script(script_p, args, output_index)
+    first = 0 if start is None else start
+    last = info.frames - 1 if end is None else end
+    if not 0 <= first <= last < info.frames:
+        raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
+    plan = ChunkPlan.make(first, last, segment_frames)
+    if settings.audio is not None and first > 0 and info.fps > 0:  # the audio of the frames rendered
+        settings = replace(settings, audio_start=settings.audio_start + float(first / info.fps))
+    video_only = replace(settings, audio=None, audio_start=0.0)
+    parts = parts if parts is not None else out_p.with_name(f".{out_p.name}.parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    manifest = parts / "manifest.json"
+    key = _fingerprint(script_p, args, video_only, info, plan, output_index)
+    for stale in parts.glob(".segment-*.partial-*"):  # segments of a killed run (their process is gone)
+        remove_stale_partials(stale.with_name(stale.name.split(".partial-")[0][1:] + stale.suffix))
+    old = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if old.get("key") != key:  # a different plan: nothing in the folder can be reused
+        for f in parts.glob("segment-*"):
+            f.unlink()
+    atomic_write(manifest, json.dumps({"key": key, "script": str(script_p), "args": args, "ranges": plan.ranges}))
+    return ChunkJob(script_p, out_p, args, settings, video_only, info, plan, parts, output_index, ffmpeg)
+
+
+def render_segment(
+    script: Path,
+    dest: Path,
+    first: int,
+    last: int,
+    *,
+    args: dict[str, str],
+    settings: EncodeSettings,
+    info: ScriptInfo,
+    output_index: int = 0,
+    ffmpeg: str | None = None,
+    on_frames: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Render frames ``first..last`` (inclusive) of a script into ``dest`` (vspipe ``--start/--end`` into
+    ffmpeg, written under a temporary name and renamed), then check that ffmpeg counts exactly those frames.
+
+    :raises RenderError: the render failed or the file holds the wrong number of frames (it is removed).
+    """
+    dest.unlink(missing_ok=True)
+    render(script, dest, args=args, settings=settings, start=first, end=last, progress=False, ffmpeg=ffmpeg,
+           output_index=output_index, info=info, on_frames=on_frames, cancel=cancel)
+    frames = count_frames(dest, ffmpeg)
+    if frames != last - first + 1:
+        dest.unlink(missing_ok=True)
+        raise RenderError(f"segment file {dest.name} (frames {first}..{last}) holds {frames} frames, not "
+                          f"{last - first + 1}")
+
+
 def render_chunked(
     script: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -99,46 +224,18 @@ def render_chunked(
     :param keep_parts: keep the work folder after joining.
     :raises RenderError: a segment or the join failed; finished segments are kept for the next run.
     """
-    script_p, out_p = Path(script), Path(output)
-    settings = settings or EncodeSettings()
-    args = dict(args or {})
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be at least 1")
-    check_output(out_p, overwrite, files_read(script_p, args, settings))
-    info = probe_script(script_p, args, output_index)
-    first = 0 if start is None else start
-    last = info.frames - 1 if end is None else end
-    if not 0 <= first <= last < info.frames:
-        raise ValueError(f"frame range {first}..{last} is outside the script's 0..{info.frames - 1}")
-    plan = ChunkPlan.make(first, last, segment_frames)
-    if settings.audio is not None and first > 0 and info.fps > 0:  # the audio of the frames rendered
-        settings = replace(settings, audio_start=settings.audio_start + float(first / info.fps))
-    video_only = replace(settings, audio=None, audio_start=0.0)
-    parts = out_p.with_name(f".{out_p.name}.parts")
-    parts.mkdir(exist_ok=True)
-    manifest = parts / "manifest.json"
-    key = _fingerprint(script_p, args, video_only, info, plan, output_index)
-    for stale in parts.glob(".segment-*.partial-*"):  # segments of a killed run (their process is gone)
-        remove_stale_partials(stale.with_name(stale.name.split(".partial-")[0][1:] + stale.suffix))
-    old = json.loads(manifest.read_text()) if manifest.is_file() else {}
-    if old.get("key") != key:  # a different plan: nothing in the folder can be reused
-        for f in parts.glob("segment-*"):
-            f.unlink()
-    atomic_write(manifest, json.dumps({"key": key, "script": str(script_p), "args": args, "ranges": plan.ranges}))
-
-    suffix = out_p.suffix
-    seg_paths = [parts / f"segment-{i:05d}{suffix}" for i in range(len(plan.ranges))]
-    todo = [
-        i for i, (a, b) in enumerate(plan.ranges)
-        if not (seg_paths[i].is_file() and count_frames(seg_paths[i], ffmpeg) == b - a + 1)
-    ]
-    total = last - first + 1
-    already = total - sum(plan.ranges[i][1] - plan.ranges[i][0] + 1 for i in todo)
+    job = plan_chunks(script, output, args=args, settings=settings, start=start, end=end,
+                      segment_frames=segment_frames, overwrite=overwrite, ffmpeg=ffmpeg, output_index=output_index)
+    todo = job.todo()
+    already = job.total - sum(job.frames(i) for i in todo)
     t0 = time.perf_counter()
     lock = threading.Lock()
     cancel = threading.Event()
     live: dict[int, int] = {}
-    bar = Progress(total, f"render {out_p.name} ({len(todo)}/{len(plan.ranges)} segments to do)", enabled=progress)
+    bar = Progress(job.total, f"render {job.output.name} ({len(todo)}/{len(job.plan.ranges)} segments to do)",
+                   enabled=progress)
     bar.update(already)
 
     def report(i: int, done: int) -> None:
@@ -147,15 +244,10 @@ def render_chunked(
             bar.update(already + sum(live.values()))
 
     def run_segment(i: int) -> None:
-        a, b = plan.ranges[i]
-        seg_paths[i].unlink(missing_ok=True)
-        render(script_p, seg_paths[i], args=args, settings=video_only, start=a, end=b, progress=False,
-               ffmpeg=ffmpeg, output_index=output_index, info=info, on_frames=lambda d: report(i, d),
-               cancel=cancel)
-        frames = count_frames(seg_paths[i], ffmpeg)
-        if frames != b - a + 1:
-            seg_paths[i].unlink(missing_ok=True)
-            raise RenderError(f"segment {i} ({a}..{b}) holds {frames} frames instead of {b - a + 1}")
+        a, b = job.plan.ranges[i]
+        render_segment(job.script, job.segment_path(i), a, b, args=job.args, settings=job.video_only,
+                       info=job.info, output_index=job.output_index, ffmpeg=job.ffmpeg,
+                       on_frames=lambda d: report(i, d), cancel=cancel)
         report(i, b - a + 1)
 
     with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -174,10 +266,17 @@ def render_chunked(
         for fut in done:
             fut.result()
 
-    _join(seg_paths, out_p, settings, overwrite, ffmpeg)
+    join_segments(job, overwrite=overwrite, keep_parts=keep_parts)
+    return RenderResult(job.output, job.total, time.perf_counter() - t0, job.info)
+
+
+def join_segments(job: ChunkJob, *, overwrite: bool = False, keep_parts: bool = False) -> None:
+    """Join the finished segments losslessly (stream copy; the audio added here) into the output, written
+    under a temporary name and renamed; the work folder is removed unless ``keep_parts``."""
+    _join([job.segment_path(i) for i in range(len(job.plan.ranges))], job.output, job.settings, overwrite,
+          job.ffmpeg)
     if not keep_parts:
-        shutil.rmtree(parts, ignore_errors=True)
-    return RenderResult(out_p, total, time.perf_counter() - t0, info)
+        shutil.rmtree(job.parts, ignore_errors=True)
 
 
 def _join(seg_paths: list[Path], out_p: Path, settings: EncodeSettings, overwrite: bool, ffmpeg: str | None) -> None:
