@@ -147,6 +147,7 @@ def restore(
     overwrite: bool = False,
     progress: bool = True,
     keep_audio: bool = True,
+    keyframes: str | os.PathLike[str] | None = None,
     warn: Callable[[str], None] = _stderr,
 ) -> RestoreReport:
     """Restore a film transfer with a preset: analysis, render, report.
@@ -162,6 +163,8 @@ def restore(
     :param extra_args: more ``-a key=value`` values for the preset (checked against its parameter table).
     :param jobs: render in resumable segments, this many at once (None: one plain render).
     :param keep_audio: keep the input's audio track (default; ``settings.audio`` picks another source).
+    :param keyframes: a folder of hand-coloured keyframes (``vsrestore keyframes``), checked against the film
+        before the render; the report lists the shots with and without one.
     :param warn: called with each warning (a colour input about to be recoloured) before the render starts.
     :raises ValueError / FileExistsError: bad arguments, missing input, or an output/report that exists.
     """
@@ -199,6 +202,13 @@ def restore(
             if name is not None and key not in params:
                 raise ValueError(f"--{key}: preset {name} does not decimate, so it takes no {key} file")
             args[key] = str(Path(value).resolve())
+    if keyframes is not None:
+        if name is not None and "keyframes" not in params:
+            raise ValueError(f"--keyframes: preset {name} does not colour; use --preset silent_film or colorize_only")
+        if not Path(keyframes).is_dir():
+            raise ValueError(f"--keyframes {str(keyframes)!r} is not a folder; make one with `vsrestore keyframes "
+                             f"{src_p.name} -o DIR`")
+        args["keyframes"] = str(Path(keyframes).resolve())
     for key in extra_args or {}:
         if key in args:
             raise ValueError(f"-a {key}=...: give it as the option --{key} instead (it is set there)")
@@ -226,6 +236,16 @@ def restore(
                 "in its overrides.txt, then pass it with --overrides")
         report.warnings.append(note)
         warn(note)
+
+    if values.get("keyframes") is not None:
+        if values.get("color") is False:
+            raise ValueError("--keyframes colour the film, but colour is off (--no-color / -a color=0); drop one")
+        from .color.keyframes import load_keyframes
+        from .decimate import decimate
+
+        film = (decimate(clip, pick="cleanest", sidecar=sidecar, overrides=overrides, progress=False)
+                if "sidecar" in params else clip)
+        report.analysis += ["", *load_keyframes(values["keyframes"], film).report_lines()]
 
     t1 = time.perf_counter()
     res: RenderResult
