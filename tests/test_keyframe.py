@@ -189,8 +189,11 @@ def test_cli_keyframes_round_trip(tmp_path: Path) -> None:
     res = core.resize.Point(load_source(out), format=vs.YUV444P8)
     f = res.get_frame(key)
     assert np.asarray(f[2], np.float64).mean() > 128 + 20 and np.asarray(f[1], np.float64).mean() < 128 - 12
-    # a keyframe of another picture (flipped) is refused by name, one line
-    Image.open(png).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(png)
+    # a keyframe painted over another picture (a frame of another film) is refused by name, in one line
+    w, h = Image.open(png).size
+    other = core.resize.Bicubic(load_source(registry_clip("railway"))[300], w, h, format=vs.RGB24, matrix_in_s="709")
+    f = other.get_frame(0)
+    Image.fromarray(np.stack([np.asarray(f[p]) for p in range(3)], -1)).save(png)
     bad = _cli("restore", str(film), "-o", str(tmp_path / "bad.mkv"), "--preset", "colorize_only",
                "--keyframes", str(kdir), "--no-progress")
     assert bad.returncode == 1 and "Traceback" not in bad.stderr

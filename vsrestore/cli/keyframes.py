@@ -11,15 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import vapoursynth as vs
-
-from ..color.keyframes import INDEX_NAME, find_shots, keyframe_name, write_index
-from ..core.files import atomic_write
-from ..core.source import load_source
-
-core = vs.core
+if TYPE_CHECKING:  # the command line starts fast: the heavy modules load when the command runs
+    import numpy as np
+    import vapoursynth as vs
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def film_of(input: Path, decimate: bool, overrides: Path | None, sidecar: Path | None, progress: bool) -> vs.VideoNode:
     """The film the keyframes number: the decimated film (as the presets make it) or the input itself."""
+    from ..core.source import load_source
+
     clip = load_source(input)
     if not decimate:
         return clip
@@ -52,6 +50,9 @@ def film_of(input: Path, decimate: bool, overrides: Path | None, sidecar: Path |
 
 def to_rgb24(clip: vs.VideoNode) -> vs.VideoNode:
     """The picture as 8-bit RGB (GRAY: the same value in R, G and B; YUV: its own matrix, else BT.709)."""
+    import vapoursynth as vs
+
+    core = vs.core
     fmt = clip.format
     assert fmt is not None
     if fmt.color_family == vs.RGB:
@@ -75,6 +76,11 @@ def _png(rgb: np.ndarray) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..color.keyframes import INDEX_NAME, find_shots, keyframe_name, write_index
+    from ..core.files import atomic_write
+
     if not args.input.is_file():
         raise ValueError(f"input {str(args.input)!r} does not exist")
     out: Path = args.output

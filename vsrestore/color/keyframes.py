@@ -94,8 +94,8 @@ def check_keyframes(luma: vs.VideoNode, keys: dict[int, vs.VideoNode], range_in:
 
 INDEX_NAME = "keyframes.txt"  #: the index file in a keyframe folder
 _PNG = re.compile(r"^(\d+)\.png$", re.IGNORECASE)
-#: chroma spread (8-bit steps, as :func:`vsrestore.presets.colour_spread`) under which a keyframe counts as not
-#: coloured yet (still the grey frame as written): it is left out, so its shot is not turned grey
+#: mean distance of a keyframe's Cb/Cr from neutral grey (8-bit steps) under which it counts as not coloured
+#: yet (still the grey frame as written): it is left out, so its shot is not turned grey
 UNPAINTED_SPREAD = 1.0
 
 
@@ -208,13 +208,14 @@ def image_clip(path: Path) -> vs.VideoNode:
             np.asarray(fout[p])[...] = rgb[..., p]
         return fout
 
-    return core.std.SetFrameProps(core.std.ModifyFrame(blank, blank, fill), _Matrix=1, _Range=1)
+    return core.std.SetFrameProps(core.std.ModifyFrame(blank, blank, fill), _Matrix=0, _Range=0)
 
 
 def _spread(key: vs.VideoNode) -> float:
     yuv = core.resize.Point(key, format=vs.YUV444P8, matrix_s="709")
     f = yuv.get_frame(0)
-    return (float(np.asarray(f[1]).std()) + float(np.asarray(f[2]).std())) / 2
+    return (float(np.abs(np.asarray(f[1], np.float64) - 128).mean())
+            + float(np.abs(np.asarray(f[2], np.float64) - 128).mean())) / 2
 
 
 @dataclass

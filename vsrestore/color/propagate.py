@@ -59,6 +59,8 @@ class PropagateSettings:
         trust is given back (a reappearing pixel).
     :param sigma: luma difference (0..1) scale of the cross-frame joint bilateral weights.
     :param window: the window around the mapped position, as (half width in samples, spacing in pixels).
+    :param far: the wider window searched for pixels whose trust is low (new or uncovered content), same form
+        (None: none); its colours count by the share of its samples whose luma is within ``far_sigma``.
     :param distance: frames over which a keyframe's weight halves when two keyframes share a segment.
     :param classes_min: keyframe pixels a (luma, contrast) class needs before it is trusted for new content.
     :param class_spread: chroma spread (RMS, -0.5..0.5 units) of a class at which its trust halves.
@@ -72,6 +74,8 @@ class PropagateSettings:
     key_tol: float = 0.03
     sigma: float = 0.04
     window: tuple[int, int] = (2, 2)
+    far: tuple[int, int] | None = (3, 6)
+    far_sigma: float = 0.03
     distance: float = 40.0
     classes_min: int = 40
     class_spread: float = 0.04
@@ -148,19 +152,26 @@ def _class_fill(key: _Key, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return key.table[:, lb, sb], key.trust[lb, sb]
 
 
-def _window_match(key: _Key, y: np.ndarray, m: np.ndarray, cfg: PropagateSettings) -> tuple[np.ndarray, np.ndarray]:
+def _window_match(
+    key: _Key, y: np.ndarray, m: np.ndarray, cfg: PropagateSettings, window: tuple[int, int] | None = None,
+    sigma: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cross-frame joint bilateral: (chroma, match 0..1) of the keyframe around the mapped positions ``m``.
 
     The keyframe is drawn onto the frame through ``m`` once; each pixel then averages the drawn chroma over a
-    (2 half + 1)^2 window (``step`` pixels apart), weighted by luma similarity to the frame's pixel."""
-    half, step = cfg.window
+    (2 half + 1)^2 window (``step`` pixels apart), weighted by luma similarity to the frame's pixel.
+
+    :returns: chroma, match of the centre (0..1) and support (the weights' share of their largest sum, 0..1)."""
+    half, step = window or cfg.window
+    sig = sigma if sigma is not None else cfg.sigma
     drawn = _sample(np.concatenate([key.luma[None], key.chroma]), m)
     r = half * step
     pad = np.pad(drawn, ((0, 0), (r, r), (r, r)), mode="edge")
     h, w = y.shape
     acc = np.zeros((2, h, w), np.float32)
     wsum = np.zeros((h, w), np.float32)
-    inv = 1.0 / (2.0 * cfg.sigma**2)
+    inv = 1.0 / (2.0 * sig**2)
+    total = 0.0
     for dy in range(-half, half + 1):
         for dx in range(-half, half + 1):
             win = pad[:, r + dy * step : r + dy * step + h, r + dx * step : r + dx * step + w]
@@ -168,9 +179,10 @@ def _window_match(key: _Key, y: np.ndarray, m: np.ndarray, cfg: PropagateSetting
             wt = np.exp((win[0] - y) ** 2 * -inv) * spatial
             acc += wt * win[1:]
             wsum += wt
+            total += spatial
     chroma = acc / np.maximum(wsum, 1e-6)
     centre = _ramp_fall(np.sqrt(np.maximum(box_mean((drawn[0] - y) ** 2), 0.0)), cfg.key_tol, 2 * cfg.key_tol)
-    return chroma, centre
+    return chroma, centre, wsum / total
 
 
 @dataclass
@@ -269,9 +281,15 @@ class Propagator:
             fb = np.hypot(*(_sample(there, back) - grid))
             step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
             trust *= _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
-            chroma, match = _window_match(key, cur.luma, m, cfg)
+            chroma, match, _ = _window_match(key, cur.luma, m, cfg)
             trust = np.maximum(trust, match)
-            out[n] = (chroma.astype(np.float16), trust.astype(np.float16))
+            shown = trust
+            if cfg.far is not None and float(trust.min()) < 0.5:
+                far, _, support = _window_match(key, cur.luma, m, cfg, cfg.far, cfg.far_sigma)
+                fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
+                shown = trust + fc
+                chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
+            out[n] = (chroma.astype(np.float16), shown.astype(np.float16))
             prev = cur
             n += direction
         return out
