@@ -37,17 +37,20 @@ Usage: ``OMP_NUM_THREADS=2 python benchmarks/keyframe.py [--set report|tune] [--
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import vapoursynth as vs
 
 from vsrestore.color.api import colorize
+from vsrestore.color.keyframes import check_keyframes
 from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flicker, uv_planes
 from vsrestore.color.options import ColorOut
+from vsrestore.color.propagate import propagate_keyframes
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
 from vsrestore.interpolate.scenecut import pair_analysis
@@ -119,16 +122,45 @@ def with_chroma(grey: vs.VideoNode, fn: Callable[[int, np.ndarray], np.ndarray])
     return core.std.ModifyFrame(tmpl, [tmpl, grey], apply)
 
 
-def m_propagate(case: Case) -> vs.VideoNode:
-    grey = grey_of(case.truth)
-    refs = {k: case.truth[k] for k in case.keys}
-    out = colorize(grey, out=ColorOut.YUV444, reference=refs, backend=Backend(device="cpu"))
-    return core.resize.Point(out, format=vs.YUV444PS)
+CACHE: Path | None = None  # --cache: the automatic model's chroma per clip, kept between runs
+
+
+def auto_chroma(case: Case) -> np.ndarray:
+    """(N, 2, H, W) float16 chroma of ``colorize(grey)`` (default model, stabilised, CPU), computed once per clip
+    (and kept under ``--cache``): the ``automatic`` method, and the fallback that ``propagate`` is given."""
+    path = CACHE / f"auto_{case.name}_{case.truth.width}x{case.truth.height}_{case.truth.num_frames}.npy" \
+        if CACHE is not None else None
+    if path is not None and path.is_file():
+        return np.load(path)
+    if case.name in _AUTO:
+        return _AUTO[case.name]
+    out = core.resize.Point(colorize(grey_of(case.truth), out=ColorOut.YUV444, backend=Backend(device="cpu")),
+                            format=vs.YUV444PS)
+    arr = np.stack([uv_planes(out.get_frame(n)) for n in range(case.truth.num_frames)]).astype(np.float16)
+    _AUTO[case.name] = arr
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, arr)
+    return arr
+
+
+_AUTO: dict[str, np.ndarray] = {}
 
 
 def m_auto(case: Case) -> vs.VideoNode:
-    out = colorize(grey_of(case.truth), out=ColorOut.YUV444, backend=Backend(device="cpu"))
-    return core.resize.Point(out, format=vs.YUV444PS)
+    arr = auto_chroma(case)
+    return with_chroma(grey_of(case.truth), lambda n, y: arr[n].astype(np.float32))
+
+
+def m_propagate(case: Case) -> vs.VideoNode:
+    """The propagation node ``colorize(grey, reference=...)`` builds, given the keyframes and, as its fallback, the
+    automatic method's chroma (the same model run, so it is computed once; colorize hands it the model's
+    working-size chroma instead, which differs only by resampling); chroma upsampled as colorize does."""
+    grey = grey_of(case.truth)
+    check_keyframes(grey, {k: case.truth[k] for k in case.keys})
+    small = propagate_keyframes(grey, {k: case.truth[k] for k in case.keys}, m_auto(case))
+    up = core.resize.Bicubic(small, grey.width, grey.height)
+    return core.std.ShufflePlanes([case.truth, up], [0, 1, 2], vs.YUV)
 
 
 def m_flat(case: Case) -> vs.VideoNode:
@@ -203,7 +235,9 @@ class Score:
 
 def score(case: Case, out: vs.VideoNode, truth_flicker: float, truth_colour: float) -> Score:
     t0 = time.perf_counter()
-    psnrs, dists, colours = [], [], []
+    psnrs: list[float] = []
+    dists: list[int] = []
+    colours: list[float] = []
     for n in range(case.truth.num_frames):
         if n in case.keys:
             continue
@@ -227,21 +261,36 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=480)
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out", type=Path, help="write the tables here (markdown)")
+    ap.add_argument("--cache", type=Path, help="keep the automatic model's chroma per clip here (.npy)")
+    ap.add_argument("--clips", help="only these clips (comma-separated names)")
+    ap.add_argument("--scores", type=Path, help="JSON file of per-clip scores, added to (runs of a few clips each "
+                    "fill it; the tables cover every clip in it)")
     a = ap.parse_args()
+    global CACHE
+    CACHE = a.cache
     methods = [m for m in a.methods.split(",") if m]
     lines = [f"set: {a.set}, {a.frames} frames per clip (the cut clip: 2 x 100), width <= {a.width}", ""]
     table: dict[str, dict[str, Score]] = {}
+    if a.scores is not None and a.scores.is_file():
+        for cname, ms in json.loads(a.scores.read_text()).items():
+            table[cname] = {m: Score(**v) for m, v in ms.items()}
+    wanted = set(a.clips.split(",")) if a.clips else None
     for case in cases(a.set, a.frames, a.width):
+        if wanted is not None and case.name not in wanted:
+            continue
         truth_fl = compensated_flicker(grey_of(case.truth), case.truth)
         truth_col = float(np.mean([
             colourfulness(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
             for f in (case.truth.get_frame(n) for n in range(0, case.truth.num_frames, 4))]))
-        table[case.name] = {}
+        table.setdefault(case.name, {})
         for m in methods:
             s = score(case, METHODS[m](case), truth_fl, truth_col)
             table[case.name][m] = s
             print(f"{case.name:9s} {m:14s} {s.psnr:6.2f} dB  bins {' '.join(f'{b:6.2f}' for b in s.by_bin)}  "
                   f"colour {s.colourful:4.2f}  flicker {s.flicker:4.2f}  ({s.seconds:.0f} s)", flush=True)
+        if a.scores is not None:
+            a.scores.write_text(json.dumps({c: {m: asdict(v) for m, v in ms.items()} for c, ms in table.items()},
+                                           indent=1) + "\n")
     names = list(table)
     lines += ["### Chroma PSNR (dB, mean over the frames of each clip but the keyframes)", "",
               "| method | " + " | ".join(names) + " | mean |", "|---" * (len(names) + 2) + "|"]

@@ -69,9 +69,9 @@ class PropagateSettings:
 
     size: int = 192
     reach: int | None = None
-    step_tol: float = 0.04
-    fb_tol: float = 1.0
-    key_tol: float = 0.03
+    step_tol: float = 0.06
+    fb_tol: float = 2.0
+    key_tol: float = 0.05
     sigma: float = 0.04
     window: tuple[int, int] = (2, 2)
     far: tuple[int, int] | None = (3, 6)
