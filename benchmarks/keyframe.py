@@ -254,6 +254,21 @@ def score(case: Case, out: vs.VideoNode, truth_flicker: float, truth_colour: flo
     return Score(float(p.mean()), by_bin, float(np.mean(colours)) / truth_colour, flick / truth_flicker, secs)
 
 
+def speed(frames: int = 40) -> str:
+    """Frames per second of the propagation alone (the automatic model's cost comes on top where it is the
+    fallback: see benchmarks/colorize.py), on railway frames 700-739 at 720x540, one keyframe at frame 0, every
+    frame requested in order from a fresh node (the whole segment is computed at the first request)."""
+    truth = _prep(registry_clip("railway"), 700, frames, 720, 540)
+    grey = grey_of(truth)
+    flat = core.std.Expr(truth, ["x", "0", "0"])
+    out = propagate_keyframes(grey, {0: truth[0]}, flat)
+    t0 = time.perf_counter()
+    for n in range(frames):
+        out.get_frame(n)
+    secs = time.perf_counter() - t0
+    return f"propagation alone at 720x540 (working size 256x192): {frames / secs:.1f} fps"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", choices=["report", "tune"], default="report")
@@ -265,7 +280,11 @@ def main() -> None:
     ap.add_argument("--clips", help="only these clips (comma-separated names)")
     ap.add_argument("--scores", type=Path, help="JSON file of per-clip scores, added to (runs of a few clips each "
                     "fill it; the tables cover every clip in it)")
+    ap.add_argument("--speed", action="store_true", help="only time the propagation at 720x540")
     a = ap.parse_args()
+    if a.speed:
+        print(speed())
+        return
     global CACHE
     CACHE = a.cache
     methods = [m for m in a.methods.split(",") if m]

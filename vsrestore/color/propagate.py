@@ -59,6 +59,8 @@ class PropagateSettings:
         trust is given back (a reappearing pixel).
     :param sigma: luma difference (0..1) scale of the cross-frame joint bilateral weights.
     :param window: the window around the mapped position, as (half width in samples, spacing in pixels).
+    :param exact: luma difference (0..1) below which a pixel takes the keyframe's own colour at its mapped
+        position rather than the window's mean (none: always the mean); the share falls to 0 at three times it.
     :param far: the wider window searched for pixels whose trust is low (new or uncovered content), same form
         (None: none); its colours count by the share of its samples whose luma is within ``far_sigma``.
     :param distance: frames over which a keyframe's weight halves when two keyframes share a segment.
@@ -75,6 +77,7 @@ class PropagateSettings:
     sigma: float = 0.04
     window: tuple[int, int] = (2, 2)
     far: tuple[int, int] | None = (3, 6)
+    exact: float | None = 0.01
     far_sigma: float = 0.03
     distance: float = 40.0
     classes_min: int = 40
@@ -181,6 +184,9 @@ def _window_match(
             wsum += wt
             total += spatial
     chroma = acc / np.maximum(wsum, 1e-6)
+    if cfg.exact is not None:  # where the drawn keyframe's own pixel matches, its own colour (no smoothing)
+        own = _ramp_fall(np.abs(drawn[0] - y), cfg.exact, 3 * cfg.exact)
+        chroma = own * drawn[1:] + (1.0 - own) * chroma
     centre = _ramp_fall(np.sqrt(np.maximum(box_mean((drawn[0] - y) ** 2), 0.0)), cfg.key_tol, 2 * cfg.key_tol)
     return chroma, centre, wsum / total
 
