@@ -186,6 +186,8 @@ def test_cli_keyframes_round_trip(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "out.report.txt").read_text()
     assert f"shot {shots[0].first}-{shots[0].last}: keyframe {key}" in report
+    sheet = Image.open(tmp_path / "out.keyframes.png")
+    assert sheet.width > 4 * 160 and sheet.height >= len(shots) * 50
     res = core.resize.Point(load_source(out), format=vs.YUV444P8)
     f = res.get_frame(key)
     assert np.asarray(f[2], np.float64).mean() > 128 + 20 and np.asarray(f[1], np.float64).mean() < 128 - 12

@@ -237,6 +237,7 @@ def restore(
         report.warnings.append(note)
         warn(note)
 
+    kset, film_frames = None, 0
     if values.get("keyframes") is not None:
         if values.get("color") is False:
             raise ValueError("--keyframes colour the film, but colour is off (--no-color / -a color=0); drop one")
@@ -245,7 +246,8 @@ def restore(
 
         film = (decimate(clip, pick="cleanest", sidecar=sidecar, overrides=overrides, progress=False)
                 if "sidecar" in params else clip)
-        report.analysis += ["", *load_keyframes(values["keyframes"], film).report_lines()]
+        kset, film_frames = load_keyframes(values["keyframes"], film), film.num_frames
+        report.analysis += ["", *kset.report_lines()]
 
     t1 = time.perf_counter()
     res: RenderResult
@@ -259,6 +261,12 @@ def restore(
     report.output_frames = res.frames
     report.output_size = f"{res.info.width}x{res.info.height}"
     report.output_fps = f"{res.info.fps}"
+    if kset is not None:  # each shot's keyframe next to its first, middle and last coloured frames
+        from .color.keyframes import contact_sheet
+
+        sheet = out_p.with_name(out_p.stem + ".keyframes.png")
+        contact_sheet(kset, load_source(out_p), film_frames, sheet)
+        report.analysis.append(f"contact sheet (keyframe | first, middle, last frame of each shot): {sheet}")
     atomic_write(txt_p, report.text())
     atomic_write(json_p, json.dumps(report.as_json(), indent=1) + "\n")
     return report

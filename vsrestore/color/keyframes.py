@@ -24,6 +24,7 @@ __all__ = [
     "Shot",
     "check_keyframe",
     "check_keyframes",
+    "contact_sheet",
     "find_shots",
     "image_clip",
     "keyframe_name",
@@ -270,3 +271,46 @@ def load_keyframes(folder: str | os.PathLike[str], film: vs.VideoNode) -> Keyfra
             continue
         keys[n], files[n] = key, p
     return KeyframeSet(keys, files, unpainted, read_index(d))
+
+
+def contact_sheet(kset: KeyframeSet, output: vs.VideoNode, film_frames: int, path: Path, width: int = 160) -> Path:
+    """A PNG with one row per shot of the index (the first 60): its keyframe (or a blank cell when it has none)
+    next to the output's first, middle and last frames of the shot (the output frame nearest in time when the
+    output's rate differs from the film's). Written atomically.
+
+    :param output: the rendered result (any format); ``film_frames``: the film's frame count (for the timing).
+    """
+    import io
+
+    from PIL import Image
+
+    from ..core.files import atomic_write
+
+    h = max(8, round(output.height * width / output.width / 2) * 2)
+    rgb = core.resize.Bicubic(output, width, h, format=vs.RGB24, matrix_in_s="709") \
+        if output.format is not None and output.format.color_family != vs.RGB \
+        else core.resize.Bicubic(output, width, h, format=vs.RGB24)
+
+    def cell(clip: vs.VideoNode, n: int) -> np.ndarray:
+        f = clip.get_frame(n)
+        return np.stack([np.asarray(f[p]) for p in range(3)], -1)
+
+    scale = output.num_frames / max(film_frames, 1)
+    rows = []
+    for s in kset.shots[:60]:
+        keys = [k for k in kset.keys if s.first <= k <= s.last]
+        if keys:
+            key = core.resize.Bicubic(kset.keys[min(keys)], width, h, format=vs.RGB24)
+            first = cell(key, 0)
+        else:
+            first = np.full((h, width, 3), 40, np.uint8)
+        picks = [s.first, (s.first + s.last) // 2, s.last]
+        outs = [cell(rgb, min(output.num_frames - 1, round(n * scale))) for n in picks]
+        gap = np.full((h, 6, 3), 255, np.uint8)
+        rows.append(np.concatenate([first, gap, *outs], 1))
+    if not rows:
+        rows.append(np.full((h, width, 3), 40, np.uint8))
+    sheet = np.concatenate([np.concatenate([r, np.full((4, r.shape[1], 3), 255, np.uint8)]) for r in rows])
+    buf = io.BytesIO()
+    Image.fromarray(sheet).save(buf, format="PNG")
+    return atomic_write(path, buf.getvalue())
