@@ -202,3 +202,18 @@ def test_cli_keyframes_round_trip(tmp_path: Path) -> None:
     assert str(png) in bad.stderr and "does not show frame" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert not (tmp_path / "bad.mkv").exists()
+
+
+def test_keyframes_parameter_of_the_presets(tmp_path: Path) -> None:
+    """`-a keyframes=DIR` is a folder parameter of the colouring presets: a missing folder is one line, a relative
+    one is made absolute for vspipe; a preset that does not colour refuses `--keyframes`."""
+    from vsrestore.presets import absolute_paths, check_preset_args
+    from vsrestore.workflow import restore
+
+    with pytest.raises(ValueError, match=r"-a keyframes=.*: folder .* does not exist"):
+        check_preset_args("silent_film", {"keyframes": str(tmp_path / "missing")})
+    assert check_preset_args("colorize_only", {"keyframes": str(tmp_path)})["keyframes"] == tmp_path
+    assert absolute_paths("silent_film", {"keyframes": "."})["keyframes"] == str(Path.cwd())
+    film = short_bw(tmp_path, frames=8)
+    with pytest.raises(ValueError, match="--keyframes: preset newsreel_bw does not colour"):
+        restore(film, tmp_path / "out.mkv", preset="newsreel_bw", keyframes=tmp_path)
