@@ -53,9 +53,10 @@ def test_every_parameter_is_declared_and_tested() -> None:
     """The table below names every parameter; a new one without a test fails here."""
     tested = {
         "silent_film": {"input", "sidecar", "overrides", "fps", "color", "color_model", "saturation", "keep_chroma",
+                        "keyframes",
                         "denoise", "sharpen", "upscale", "grain"},
         "newsreel_bw": {"input", "sidecar", "overrides", "fps", "denoise", "sharpen", "upscale", "grain"},
-        "colorize_only": {"input", "color_model", "stabilize", "saturation", "keep_chroma"},
+        "colorize_only": {"input", "color_model", "stabilize", "saturation", "keep_chroma", "keyframes"},
         "smooth_only": {"input", "sidecar", "overrides", "fps"},
     }
     assert {k: set(v) for k, v in PRESET_PARAMS.items()} == tested

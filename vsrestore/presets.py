@@ -51,6 +51,7 @@ class ParamKind(StrEnum):
     """How a preset parameter's text is read."""
 
     PATH = "path"  #: a file (``must_exist``: it must be there)
+    FOLDER = "folder"  #: a folder that must be there
     TEXT = "text"  #: any text ("" means none)
     FLAG = "flag"  #: 1/0, yes/no, true/false, on/off
     NUMBER = "number"  #: a decimal number within ``low..high``
@@ -98,6 +99,13 @@ class Param:
             p = Path(raw).expanduser()
             if self.must_exist and not p.is_file():
                 raise ValueError(f"{where}: file {str(p)!r} does not exist")
+            return p
+        if self.kind == ParamKind.FOLDER:
+            if not raw:
+                return None
+            p = Path(raw).expanduser()
+            if not p.is_dir():
+                raise ValueError(f"{where}: folder {str(p)!r} does not exist")
             return p
         if self.kind == ParamKind.TEXT:
             if self.choices and raw not in self.choices:
@@ -148,6 +156,8 @@ _OVERRIDES = Param("overrides", ParamKind.PATH, "", "override file from `vsresto
 _MODEL = Param("color_model", ParamKind.TEXT, "", "colour model: vsrestore's default, or DeOldify's .pth")
 _SATURATION = Param("saturation", ParamKind.NUMBER, "1", "colour strength: 0 grey, 1 the model's own, 2 livelier",
                     low=0, high=4)
+_KEYFRAMES = Param("keyframes", ParamKind.FOLDER, "",
+                   "folder of hand-coloured keyframes (from `vsrestore keyframes`), each colouring its shot")
 _KEEP = Param("keep_chroma", ParamKind.FLAG, "0", "1: a colour input keeps its own colours (is not recoloured)")
 
 #: every shipped preset's parameters, by preset name
@@ -156,7 +166,7 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
         _INPUT, _SIDECAR, _OVERRIDES,
         Param("fps", ParamKind.RATE, "24", "final frame rate: 24, 25, 30000/1001, 48, 60 ..."),
         Param("color", ParamKind.FLAG, "1", "colourise (0: stay black-and-white)"),
-        _MODEL, _SATURATION, _KEEP,
+        _MODEL, _SATURATION, _KEEP, _KEYFRAMES,
         Param("denoise", ParamKind.NUMBER, "1", "grain removal strength (0 turns it off)", low=0, high=4),
         Param("sharpen", ParamKind.NUMBER, "0.5", "sharpening after denoising (0 turns it off)", low=0, high=4),
         Param("upscale", ParamKind.INT, "2", "enlargement factor", choices=("1", "2", "4")),
@@ -173,7 +183,7 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
     "colorize_only": _params(
         _INPUT, _MODEL,
         Param("stabilize", ParamKind.FLAG, "1", "motion-compensated chroma smoothing against colour flicker"),
-        _SATURATION, _KEEP,
+        _SATURATION, _KEEP, _KEYFRAMES,
     ),
     "smooth_only": _params(
         _INPUT, _SIDECAR, _OVERRIDES,
@@ -219,7 +229,8 @@ def _check_all(preset: str, params: Mapping[str, Param], args: Mapping[str, str]
         values[name] = params[name].parse(raw)
     for name, param in params.items():
         if name not in values:
-            values[name] = param.parse(param.default) if param.kind != ParamKind.PATH or param.default else None
+            values[name] = (param.parse(param.default)
+                            if param.kind not in (ParamKind.PATH, ParamKind.FOLDER) or param.default else None)
     return values
 
 
@@ -237,7 +248,8 @@ def absolute_paths(preset: str, args: Mapping[str, str]) -> dict[str, str]:
     """``args`` with the preset's file parameters made absolute against the current folder (vspipe runs a
     script from the script's own folder, where a relative ``-a input=film.mkv`` would name another file)."""
     params = PRESET_PARAMS[preset]
-    return {k: (str(Path(v).expanduser().resolve()) if v and k in params and params[k].kind == ParamKind.PATH
+    files = (ParamKind.PATH, ParamKind.FOLDER)
+    return {k: (str(Path(v).expanduser().resolve()) if v and k in params and params[k].kind in files
                 else v) for k, v in args.items()}
 
 

@@ -150,6 +150,7 @@ def restore(
     overwrite: bool = False,
     progress: bool = True,
     keep_audio: bool = True,
+    keyframes: str | os.PathLike[str] | None = None,
     warn: Callable[[str], None] = _stderr,
     cluster: str | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -171,6 +172,8 @@ def restore(
     :param cluster: render the segments as Ray tasks across this cluster (``HOST:6379`` or ``auto``; see
         :func:`~.render.cluster.render_cluster`, with ``work_dir`` and ``verbose``); the analysis still runs
         once, here, and its sidecar travels with the tasks.
+    :param keyframes: a folder of hand-coloured keyframes (``vsrestore keyframes``), checked against the film
+        before the render; the report lists the shots with and without one.
     :param warn: called with each warning (a colour input about to be recoloured) before the render starts.
     :raises ValueError / FileExistsError: bad arguments, missing input, or an output/report that exists.
     """
@@ -208,6 +211,13 @@ def restore(
             if name is not None and key not in params:
                 raise ValueError(f"--{key}: preset {name} does not decimate, so it takes no {key} file")
             args[key] = str(Path(value).resolve())
+    if keyframes is not None:
+        if name is not None and "keyframes" not in params:
+            raise ValueError(f"--keyframes: preset {name} does not colour; use --preset silent_film or colorize_only")
+        if not Path(keyframes).is_dir():
+            raise ValueError(f"--keyframes {str(keyframes)!r} is not a folder; make one with `vsrestore keyframes "
+                             f"{src_p.name} -o DIR`")
+        args["keyframes"] = str(Path(keyframes).resolve())
     for key in extra_args or {}:
         if key in args:
             raise ValueError(f"-a {key}=...: give it as the option --{key} instead (it is set there)")
@@ -236,6 +246,18 @@ def restore(
         report.warnings.append(note)
         warn(note)
 
+    kset, film_frames = None, 0
+    if values.get("keyframes") is not None:
+        if values.get("color") is False:
+            raise ValueError("--keyframes colour the film, but colour is off (--no-color / -a color=0); drop one")
+        from .color.keyframes import load_keyframes
+        from .decimate import decimate
+
+        film = (decimate(clip, pick="cleanest", sidecar=sidecar, overrides=overrides, progress=False)
+                if "sidecar" in params else clip)
+        kset, film_frames = load_keyframes(values["keyframes"], film), film.num_frames
+        report.analysis += ["", *kset.report_lines()]
+
     t1 = time.perf_counter()
     res: RenderResult
     if cluster is not None:
@@ -258,6 +280,12 @@ def restore(
     report.output_frames = res.frames
     report.output_size = f"{res.info.width}x{res.info.height}"
     report.output_fps = f"{res.info.fps}"
+    if kset is not None:  # each shot's keyframe next to its first, middle and last coloured frames
+        from .color.keyframes import contact_sheet
+
+        sheet = out_p.with_name(out_p.stem + ".keyframes.png")
+        contact_sheet(kset, load_source(out_p), film_frames, sheet)
+        report.analysis.append(f"contact sheet (keyframe | first, middle, last frame of each shot): {sheet}")
     atomic_write(txt_p, report.text())
     atomic_write(json_p, json.dumps(report.as_json(), indent=1) + "\n")
     return report

@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "vsrestore.cli.info",
     "vsrestore.cli.compare",
     "vsrestore.cli.preview",
+    "vsrestore.cli.keyframes",
     "vsrestore.decimate.cli",
 )
 

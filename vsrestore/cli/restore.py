@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     color.add_argument("--color", dest="color", action="store_true", help="colourise")
     p.add_argument("--overrides", type=Path, help="decimator override file (from `vsrestore analyze`)")
     p.add_argument("--sidecar", type=Path, help="decimator analysis cache file")
+    p.add_argument("--keyframes", type=Path, metavar="DIR",
+                   help="hand-coloured keyframes (from `vsrestore keyframes`): each colours its shot")
     p.add_argument("-a", "--arg", action="append", metavar="KEY=VALUE", help="more preset parameters")
     p.add_argument("--codec", choices=[c.value for c in Codec], default=Codec.X264.value)
     p.add_argument("--crf", type=int, help="x264/x265 quality")
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         segment_frames=args.segment_frames, start=args.start, end=args.end, overwrite=args.overwrite,
         progress=not args.no_progress, keep_audio=not args.no_audio, cluster=args.cluster, work_dir=args.work_dir,
         verbose=args.verbose,
+        keyframes=args.keyframes,
     )
     print(f"wrote {rep.output}: {rep.output_frames} frames, {rep.output_size}, {rep.output_fps} fps "
           f"(film: {rep.film_frames} frames at {rep.film_rate} fps)")

@@ -13,8 +13,10 @@ from ..core.bridge import TorchRunner
 from ..core.checks import check_clip
 from .combine import merge_chroma, normalize_weights
 from .infer import predict_chroma
+from .keyframes import check_keyframes
 from .loader import LoadedColorizer, load_colorizer
 from .options import ColorMerge, ColorOut
+from .propagate import PropagateSettings, propagate_keyframes
 from .reference import ReferenceSpec, apply_reference, normalize_reference
 from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
 
@@ -105,7 +107,7 @@ def colorize(
     stabilize: bool = True,
     radius: int = 8,
     reference: ReferenceSpec | None = None,
-    reference_radius: int = 48,
+    reference_radius: int | None = None,
     backend: Backend | None = None,
     tile: int | None = None,
 ) -> vs.VideoNode:
@@ -147,11 +149,14 @@ def colorize(
         frames each side with tapering weights; it never crosses a scene cut); False gives the raw per-frame
         prediction.
     :param radius: stabilisation neighbours on each side per pass, frames (default 8).
-    :param reference: colour frames that steer the colours: a dict ``{frame number: one-frame clip, clip as long
+    :param reference: colour keyframes that steer the colours: a dict ``{frame number: one-frame clip, clip as long
         as the input (its frame at that number is used) or image/video path}``, or a colour clip as long as the
-        input (every frame its own reference). Reference frames should show the clip's picture (for example
-        the frame coloured by hand); their colours are carried along motion to nearby frames.
-    :param reference_radius: how many frames on each side a reference reaches (default 48).
+        input (every frame its own reference). A keyframe is the clip's frame coloured (by hand, say): same size,
+        same picture (refused with the reason otherwise, see :func:`.keyframes.check_keyframes`). Each one
+        colours its whole shot, both directions, until a scene cut or the next keyframe (see
+        :mod:`.propagate`): carried frame to frame along motion, new content coloured from where the keyframe
+        shows similar picture, the automatic prediction only where neither knows.
+    :param reference_radius: the most frames on each side a keyframe reaches (default None: its whole shot).
     :param backend: torch device / precision / threads (default: CUDA + fp16 when present, else CPU fp32).
     :param tile: tile side in working-size pixels for the default model (None: whole picture, the default and
         the better choice: the net's global scene context is then per tile, which can change colours by a few
@@ -177,7 +182,7 @@ def colorize(
         raise vs.Error(f"{FUNC}: radius={radius} must be at least 1 (use stabilize=False to turn it off)")
     if not 0.0 <= saturation <= 4.0:
         raise vs.Error(f"{FUNC}: saturation={saturation} is out of range; use 0 (grey) to 4 (1.0 is the model's own)")
-    if reference_radius < 0:
+    if reference_radius is not None and reference_radius < 0:
         raise vs.Error(f"{FUNC}: reference_radius={reference_radius} must be >= 0")
     fmt = clip.format
     assert fmt is not None
@@ -221,8 +226,11 @@ def colorize(
         motion = motion_field(small_luma, radius)  # searched once, on the luma, for all the passes
         for _ in range(STAB_PASSES):
             small = stabilize_chroma(small, radius=radius, motion=motion)
-    if refs is not None:  # after the stabilisation, so that a hand-coloured frame keeps its colours
-        small = apply_reference(small, refs, radius=reference_radius)
+    if refs is not None and -1 in refs:  # after the stabilisation, so that a hand-coloured frame keeps its colours
+        small = apply_reference(small, refs, radius=reference_radius if reference_radius is not None else 0)
+    elif refs is not None:
+        check_keyframes(luma, refs, rng)
+        small = propagate_keyframes(luma, refs, small, PropagateSettings(reach=reference_radius), range_in=rng)
 
     # upsample the chroma and put the original luma back
     ssw, ssh = (1, 1) if ofmt == ColorOut.YUV420 else (0, 0)

