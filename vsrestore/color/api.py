@@ -11,10 +11,11 @@ import vapoursynth as vs
 from ..core.backend import Backend
 from ..core.bridge import TorchRunner
 from ..core.checks import check_clip
+from ..core.deferred import deferrable
 from .combine import merge_chroma, normalize_weights
 from .infer import predict_chroma
-from .loader import LoadedColorizer, load_colorizer
 from .options import ColorMerge, ColorOut
+from .plan import ColorizerPlan, plan_colorizer
 from .reference import ReferenceSpec, apply_reference, normalize_reference
 from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
 
@@ -77,17 +78,18 @@ def _model_list(model: ModelSpec | Sequence[ModelSpec]) -> list[ModelSpec]:
 
 
 def _predict(
-    luma: vs.VideoNode, rng: int, loaded: LoadedColorizer, backend: Backend | None, tile: int | None
+    luma: vs.VideoNode, rng: int, loaded: ColorizerPlan, backend: Backend | None, tile: int | None
 ) -> tuple[vs.VideoNode, vs.VideoNode]:
     """(luma at the model's working size, GRAYS; its prediction, YUV444PS) for one loaded model."""
     ww, wh = working_size(luma.width, luma.height, loaded.render_size)
     small_luma = core.resize.Bicubic(luma, ww, wh, format=vs.GRAYS, range_in=rng)
     runner = TorchRunner(
-        loaded.module,
+        loaded.model,
         backend=backend,
         tile=None if loaded.square else tile,
         overlap=16,
         multiple=loaded.multiple,
+        lazy=True,
     )
     return small_luma, predict_chroma(small_luma, runner)
 
@@ -191,7 +193,7 @@ def colorize(
     wts = normalize_weights(weights, len(specs), FUNC)
     if not 0.0 <= merge_limit <= 1.0:
         raise vs.Error(f"{FUNC}: merge_limit={merge_limit} is out of range; use 0 (the first model's chroma) to 1")
-    models = [load_colorizer(m, render_size) for m in specs]
+    models = [plan_colorizer(m, render_size) for m in specs]  # the default loads at the first frame
     refs = normalize_reference(reference, clip.num_frames) if reference is not None else None
 
     # the luma plane that is kept, and the output's range and matrix
@@ -219,8 +221,8 @@ def colorize(
         small = core.std.Expr(small, ["", f"x {saturation} *", f"x {saturation} *"])
     if stabilize:
         motion = motion_field(small_luma, radius)  # searched once, on the luma, for all the passes
-        for _ in range(STAB_PASSES):
-            small = stabilize_chroma(small, radius=radius, motion=motion)
+        for _ in range(STAB_PASSES):  # (deferrable: the next pass's mvtools read frame 0 while they are built)
+            small = deferrable(stabilize_chroma(small, radius=radius, motion=motion))
     if refs is not None:  # after the stabilisation, so that a hand-coloured frame keeps its colours
         small = apply_reference(small, refs, radius=reference_radius)
 
