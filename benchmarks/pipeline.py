@@ -112,46 +112,52 @@ def vspipe() -> str:
     return str(Path(sys.executable).with_name("vspipe"))
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of a command (which must succeed)."""
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of a command, which must succeed. The CPU time does not grow
+    when other jobs share the cores, so it is the steadier figure on a busy machine."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/")
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def outputs_info(co: Checkout, args: list[str]) -> dict[int, int]:
+    """Frame count of every output, by index, from one ``vspipe --info`` (it lists them all)."""
+    proc = subprocess.run([vspipe(), "--info", *args, str(co.script), "-"], capture_output=True, text=True,
+                          env=co.env(), cwd="/")
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.decode(errors='replace')[-2000:]}")
-    return wall
+        raise SystemExit(f"vspipe --info {co.script} failed:\n{proc.stderr[-2000:]}")
+    frames: dict[int, int] = {}
+    index = 0
+    for line in proc.stdout.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "Output Index":
+            index = int(value)
+        elif key == "Frames":
+            frames[index] = int(value)
+    return frames
 
 
-def info(co: Checkout, args: list[str], output: int) -> dict[str, str] | None:
-    """``vspipe --info`` fields of one output (None: no such output)."""
-    proc = subprocess.run([vspipe(), "--info", "-o", str(output), *args, str(co.script), "-"], capture_output=True,
-                          text=True, env=co.env(), cwd="/")
-    if proc.returncode != 0:
-        return None
-    return {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in proc.stdout.splitlines())}
-
-
-def startup(co: Checkout, args: list[str], runs: int) -> float:
-    """Median wall seconds of ``vspipe --info`` (script evaluation)."""
+def startup(co: Checkout, args: list[str], runs: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``vspipe --info`` (script evaluation)."""
     cmd = [vspipe(), "--info", *args, str(co.script), "-"]
-    return statistics.median(run_measured(cmd, co.env()) for _ in range(runs))
+    got = [run_measured(cmd, co.env()) for _ in range(runs)]
+    return statistics.median(w for w, _ in got), statistics.median(c for _, c in got)
 
 
 def stages(co: Checkout, args: list[str], frames: int, start: float) -> list[tuple[str, float]]:
     """(stage, cumulative seconds less start-up) for the first ``frames`` output frames, stage by stage."""
-    outputs: list[tuple[int, int]] = []
-    k = 1
-    while (fields := info(co, args, k)) is not None:
-        outputs.append((k, int(fields["Frames"])))
-        k += 1
-    final = info(co, args, 0)
-    assert final is not None
-    total = int(final["Frames"])
-    outputs.append((0, total))
+    counts = outputs_info(co, args)
+    total = counts[0]
+    outputs = [(k, counts[k]) for k in sorted(counts) if k > 0] + [(0, total)]
     result = []
     for k, n_k in outputs:
         n = min(n_k, math.ceil(frames * n_k / total) + 1)
-        wall = run_measured([vspipe(), "-o", str(k), "-e", str(n - 1), *args, str(co.script), "--"], co.env())
+        wall, _ = run_measured([vspipe(), "-o", str(k), "-e", str(n - 1), *args, str(co.script), "--"], co.env())
         name = "final" if k == 0 else (STAGE_NAMES[k - 1] if k - 1 < len(STAGE_NAMES) else f"#{k}")
         result.append((name, max(wall - start, 0.0)))
     return result
@@ -196,6 +202,9 @@ def _quality_child(script: str, frames: int, args: list[str]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--base", type=Path, help="another vsrestore checkout to measure side by side (e.g. main)")
+    ap.add_argument("--new", type=Path, default=ROOT, help="the checkout measured as 'new' (default: this one)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
+                    help="also measure the new checkout with this preset argument (quality and fps only)")
     ap.add_argument("--frames", type=int, default=12, help="final output frames of the stage table (default 12)")
     ap.add_argument("--quality-frames", type=int, default=24, help="output frames compared with the truth")
     ap.add_argument("--startup-runs", type=int, default=3, help="vspipe --info runs per checkout (median)")
@@ -210,7 +219,7 @@ def main() -> None:
         sys.stdout.reconfigure(line_buffering=True)
     path = make_transfer()
     args = ["-a", f"input={path}"]
-    checkouts = [Checkout("this checkout", ROOT)]
+    checkouts = [Checkout(f"new ({a.new})", a.new.resolve())]
     if a.base is not None:
         checkouts.insert(0, Checkout(f"base ({a.base})", a.base.resolve()))
     lines = [f"silent_film at {SIZE[0]}x{SIZE[1]} -> {2 * SIZE[0]}x{2 * SIZE[1]}, 24 fps out; input {path.name} "
@@ -220,13 +229,13 @@ def main() -> None:
     for co in checkouts:  # the sidecar (analysis cache) is made here, outside every timing
         run_measured([vspipe(), "--info", *args, str(co.script), "-"], co.env())
     starts = {co.label: startup(co, args, a.startup_runs) for co in checkouts}
-    lines += ["| checkout | start-up (vspipe --info, s) |", "|---|---|"]
-    lines += [f"| {label} | {s:.1f} |" for label, s in starts.items()]
+    lines += ["| checkout | start-up: vspipe --info wall s | its CPU s (user + system) |", "|---|---|---|"]
+    lines += [f"| {label} | {w:.1f} | {c:.1f} |" for label, (w, c) in starts.items()]
     print("\n".join(lines[-len(starts) - 2:]))
     fps: dict[str, float] = {}
     if not a.skip_stages:
         for co in checkouts:
-            cum = stages(co, args, a.frames, starts[co.label])
+            cum = stages(co, args, a.frames, starts[co.label][0])
             total = cum[-1][1]
             fps[co.label] = a.frames / max(total, 1e-6)
             lines += ["", f"{co.label}: first {a.frames} output frames, {fps[co.label]:.3f} fps (start-up excluded)",
@@ -237,12 +246,17 @@ def main() -> None:
                 lines.append(f"| {name} | {c:.1f} | {own / a.frames:.3f} | {100 * own / max(total, 1e-6):.0f}% |")
                 prev = c
             print("\n".join(lines[-len(cum) - 5:]))
-    lines += ["", f"| checkout | fps | Y PSNR dB | RGB PSNR dB | Y SSIM | ({a.quality_frames} output frames vs truth) |",
+    lines += ["", f"| checkout | fps | Y PSNR dB | RGB PSNR dB | Y SSIM | ({a.quality_frames} frames vs truth) |",
               "|---|---|---|---|---|---|"]
-    for co in checkouts:
-        q = quality(co, args, a.quality_frames)
-        f = f"{fps[co.label]:.3f}" if co.label in fps else "-"
-        lines.append(f"| {co.label} | {f} | {q['y_psnr']:.2f} | {q['rgb_psnr']:.2f} | {q['y_ssim']:.4f} | "
+    runs = [(co.label, co, args) for co in checkouts]
+    runs += [(f"{checkouts[-1].label} -a {v}", checkouts[-1], [*args, "-a", v]) for v in a.variant]
+    for label, co, run_args in runs:
+        if label not in fps and not a.skip_stages:  # a variant: the final output alone
+            wall, _ = run_measured([vspipe(), "-e", str(a.frames - 1), *run_args, str(co.script), "--"], co.env())
+            fps[label] = a.frames / max(wall - startup(co, run_args, 1)[0], 1e-6)
+        q = quality(co, run_args, a.quality_frames)
+        f = f"{fps[label]:.3f}" if label in fps else "-"
+        lines.append(f"| {label} | {f} | {q['y_psnr']:.2f} | {q['rgb_psnr']:.2f} | {q['y_ssim']:.4f} | "
                      f"{q['seconds']:.0f} s in-process |")
         print(lines[-1])
     if a.out:

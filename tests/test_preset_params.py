@@ -53,7 +53,7 @@ def test_every_parameter_is_declared_and_tested() -> None:
     """The table below names every parameter; a new one without a test fails here."""
     tested = {
         "silent_film": {"input", "sidecar", "overrides", "fps", "color", "color_model", "saturation", "keep_chroma",
-                        "denoise", "sharpen", "upscale", "grain"},
+                        "denoise", "sharpen", "upscale", "upscaler", "grain"},  # upscaler: test_speed.py
         "newsreel_bw": {"input", "sidecar", "overrides", "fps", "denoise", "sharpen", "upscale", "grain"},
         "colorize_only": {"input", "color_model", "stabilize", "saturation", "keep_chroma"},
         "smooth_only": {"input", "sidecar", "overrides", "fps"},

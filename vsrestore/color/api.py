@@ -14,7 +14,7 @@ from ..core.checks import check_clip
 from ..core.deferred import deferrable
 from .combine import merge_chroma, normalize_weights
 from .infer import predict_chroma
-from .options import ColorMerge, ColorOut
+from .options import ColorArch, ColorMerge, ColorOut
 from .plan import ColorizerPlan, plan_colorizer
 from .reference import ReferenceSpec, apply_reference, normalize_reference
 from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
@@ -90,6 +90,7 @@ def _predict(
         overlap=16,
         multiple=loaded.multiple,
         lazy=True,
+        channels_last=loaded.arch == ColorArch.DEFAULT,  # a plain conv net: faster so on the CPU, same result
     )
     return small_luma, predict_chroma(small_luma, runner)
 

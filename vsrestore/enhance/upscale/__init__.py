@@ -138,7 +138,8 @@ def upscale(
             got = load_sr_model(model)
             sr = _Plan(got.model, got.arch, got.channels, got.scale)
         runner = TorchRunner(sr.model, backend=backend, tile=tile, overlap=overlap, scale=sr.scale, multiple=1,
-                             forward=None if sr.channels == 1 else _gray_through_rgb, lazy=True)
+                             forward=None if sr.channels == 1 else _gray_through_rgb, lazy=True,
+                             channels_last=True)  # plain conv nets: faster on the CPU, same result
         tag = f"model:{sr.arch}"
         if fam == vs.RGB and sr.channels == 3:
             rgb = torch_node(clip, TorchRunner(sr.model, backend=backend, tile=tile, overlap=overlap,
