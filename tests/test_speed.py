@@ -155,3 +155,58 @@ def test_building_clears_the_stand_ins(tmp_path: Path) -> None:
 class _AddOne(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + 1.0
+
+
+def test_channels_last_fast_path_equals_eager_on_real_footage(bikes: vs.VideoNode) -> None:
+    """The CPU fast path (channels-last weights) of the shipped FilmSR and colouriser gives eager torch's output
+    on real footage within 1e-5 (FilmSR, luma 0..1) and 1e-6 (colouriser chroma): float32 rounding, the sums run
+    in another order."""
+    from vsrestore.color.plan import plan_colorizer
+    from vsrestore.enhance.upscale import _load_default
+
+    frames = [np.asarray(f[0]).astype(np.float32) / 255.0 for f in core.std.ShufflePlanes(
+        core.resize.Bicubic(bikes, 320, 136, format=vs.YUV420P8)[::60], 0, vs.GRAY).frames(close=True)]
+    x = torch.from_numpy(np.stack(frames))[:, None]
+    colour = plan_colorizer(None, None).model
+    # (FilmSR gives luma 0..1; the colouriser chroma, muted on this footage: mean |Cb, Cr| about 1e-3)
+    for make, scale, multiple, atol in ((_load_default, 2, 1, 1e-5), (colour, 1, 8, 1e-6)):
+        eager = TorchRunner(make, lazy=True, scale=scale, multiple=multiple)
+        fast = TorchRunner(make, lazy=True, scale=scale, multiple=multiple, channels_last=True)
+        for i in range(x.shape[0]):
+            a, b = eager(x[i : i + 1]), fast(x[i : i + 1])
+            assert float(a.abs().max()) > 100 * atol  # the model said something
+            torch.testing.assert_close(b, a, atol=atol, rtol=0)
+
+
+def test_upscaler_argument_picks_the_method() -> None:
+    """silent_film's upscaler=: nnedi3 and model as asked; auto is the model only where a CUDA GPU is seen."""
+    from vsrestore.presets import cpu_upscaler
+
+    seen = {}
+    for choice in ("nnedi3", "model"):
+        outs = script_outputs(SILENT, {"upscaler": choice, "color": "0", "denoise": "0", "sharpen": "0"})
+        method = outs[7].get_frame(0).props["UpscaleMethod"]
+        seen[choice] = method.decode() if isinstance(method, bytes) else method
+        assert (outs[0].width, outs[0].height) == (1280, 544)
+        del outs
+        vs.clear_outputs()
+    assert seen == {"nnedi3": "nnedi3", "model": "model:FilmSR"}
+    auto = cpu_upscaler("auto")
+    assert auto == ("model" if torch.cuda.is_available() else "nnedi3")
+
+
+def test_gpu_script_runs_on_the_cpu(tmp_path: Path) -> None:
+    """benchmarks/gpu.py at a tiny size: without CUDA it says so and measures the nodes on the CPU instead."""
+    out = tmp_path / "gpu.md"
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu.py"
+    proc = subprocess.run([sys.executable, str(script), "--size", "96x64", "--frames", "1", "--preset-frames", "0",
+                           "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert "| colorize (default model) |" in text and "| upscale FilmSR x2 |" in text
+    if torch.cuda.is_available():
+        assert "| cuda | fp16 |" in text
+    else:
+        assert "skipped: CUDA not available" in text
+        cpu_rows = [ln for ln in text.splitlines() if "| cpu | fp32 |" in ln]
+        assert len(cpu_rows) == 2 and all(float(r.split("|")[4]) > 0 for r in cpu_rows)
