@@ -46,6 +46,7 @@ SIZE = (720, 540)  # transfer size; the truth is twice that
 SOURCE_FPS = 25.0
 FILM_FPS = 16.0
 SECONDS = 3.0  # of film in the transfer: 48 film frames, 72 transfer frames
+START = 125  # first source frame used (ffc4 opens with a fade from black that ends at frame 115)
 STAGE_NAMES = ["source", "decimated", "levels", "cleaned", "colour", "smooth", "upscaled"]
 
 
@@ -53,11 +54,12 @@ def transfer_path() -> Path:
     """The benchmark's 720x540 transfer (made on first use from ``ffc4``)."""
     from vsrestore.core.source import cache_dir
 
-    return cache_dir() / "bench" / "ffc4_held_720x540.mkv"
+    return cache_dir() / "bench" / f"ffc4_{START}_held_720x540.mkv"
 
 
 def truth_clip():  # type: ignore[no-untyped-def]
-    """The truth: ``ffc4``'s centre 1440x1080 in colour, at its own 25 fps (RGBS)."""
+    """The truth: ``ffc4``'s centre 1440x1080 in colour from source frame ``START`` on, at its own 25 fps
+    (RGBS)."""
     import vapoursynth as vs
 
     from vsrestore.core.source import load_source
@@ -67,7 +69,7 @@ def truth_clip():  # type: ignore[no-untyped-def]
     src = load_source(registry_clip("ffc4"))
     crop = core.std.CropAbs(src, 2 * SIZE[0], 2 * SIZE[1], left=(src.width - 2 * SIZE[0]) // 2,
                             top=(src.height - 2 * SIZE[1]) // 2)
-    return core.resize.Bicubic(crop, format=vs.RGBS, matrix_in_s="709")
+    return core.resize.Bicubic(crop[START:], format=vs.RGBS, matrix_in_s="709")
 
 
 def make_transfer() -> Path:
