@@ -16,9 +16,10 @@ and weave, H.264 at 720x540 in black and white. It is made once and kept in ``$V
   analysis already in its sidecar cache (it is made by a first evaluation that is not counted).
 * **Stages**: each stage output of the preset (numbered outputs 1..N, then the final output 0) is pulled through
   ``vspipe`` (no encoding) in a fresh process, for as many of its frames as the first ``--frames`` output frames
-  need (a film-rate stage renders 2/3 as many). Each time includes every stage before it, less the start-up; the
-  difference between consecutive stages, divided by the output frames, is the stage's own cost in seconds per
-  output frame, and its share of the total.
+  need (a film-rate stage renders 2/3 as many). Each run includes the start-up and every stage before it; the
+  difference in CPU seconds (user + system: steadier than wall time on a shared machine) between consecutive
+  stages, divided by the output frames, is the stage's own cost per output frame, and its share of the total.
+  Small frame counts over-weight temporal warm-ups (the colouriser's stabilisation needs ~25 film frames first).
 * **Quality**: the first ``--quality-frames`` output frames of the final output against the truth at the same
   instant (output frame k at 24 fps is the source frame nearest k/24 s): PSNR of luma (BT.709 Y of RGB) and of
   RGB, and SSIM of luma, in a fresh process per checkout. The final stage adds random grain, the same for both.
@@ -151,23 +152,25 @@ def startup(co: Checkout, args: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(w for w, _ in got), statistics.median(c for _, c in got)
 
 
-def stages(co: Checkout, args: list[str], frames: int, start: float) -> list[tuple[str, float]]:
-    """(stage, cumulative seconds less start-up) for the first ``frames`` output frames, stage by stage."""
+def stages(co: Checkout, args: list[str], frames: int) -> list[tuple[str, float, float]]:
+    """(stage, cumulative wall s, cumulative CPU s), start-up included, for the first ``frames`` output frames,
+    stage by stage."""
     counts = outputs_info(co, args)
     total = counts[0]
     outputs = [(k, counts[k]) for k in sorted(counts) if k > 0] + [(0, total)]
     result = []
     for k, n_k in outputs:
         n = min(n_k, math.ceil(frames * n_k / total) + 1)
-        wall, _ = run_measured([vspipe(), "-o", str(k), "-e", str(n - 1), *args, str(co.script), "--"], co.env())
+        wall, cpu = run_measured([vspipe(), "-o", str(k), "-e", str(n - 1), *args, str(co.script), "--"], co.env())
         name = "final" if k == 0 else (STAGE_NAMES[k - 1] if k - 1 < len(STAGE_NAMES) else f"#{k}")
-        result.append((name, max(wall - start, 0.0)))
+        result.append((name, wall, cpu))
     return result
 
 
 def quality(co: Checkout, args: list[str], frames: int) -> dict[str, float]:
     """Quality of the final output against the truth, measured in a fresh process with the checkout's code."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_quality", str(co.script), str(frames), *args]
+    cmd = [sys.executable, str(Path(__file__).resolve()), f"--_quality={co.script}", f"--_qframes={frames}",
+           *(f"--_qarg={v}" for v in args[1::2])]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=co.env(), cwd="/")
     if proc.returncode != 0:
         raise SystemExit(f"quality run failed:\n{proc.stderr[-3000:]}")
@@ -182,7 +185,7 @@ def _quality_child(script: str, frames: int, args: list[str]) -> None:
     from vsrestore.core.source import script_outputs
 
     core = vs.core
-    kv = dict(a.split("=", 1) for a in args[1::2])
+    kv = dict(a.split("=", 1) for a in args)
     t0 = time.perf_counter()
     out = script_outputs(script, kv)[0]
     rgb = core.resize.Bicubic(out, format=vs.RGBS, matrix_in_s="709")
@@ -212,10 +215,12 @@ def main() -> None:
     ap.add_argument("--startup-runs", type=int, default=3, help="vspipe --info runs per checkout (median)")
     ap.add_argument("--skip-stages", action="store_true", help="start-up and quality only")
     ap.add_argument("--out", type=Path, help="also write the tables (markdown) here")
-    ap.add_argument("--_quality", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--_quality", help=argparse.SUPPRESS)
+    ap.add_argument("--_qframes", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_qarg", action="append", default=[], help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a._quality:
-        _quality_child(a._quality[0], int(a._quality[1]), a._quality[2:])
+        _quality_child(a._quality, a._qframes, a._qarg)
         return
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
@@ -234,30 +239,34 @@ def main() -> None:
     lines += ["| checkout | start-up: vspipe --info wall s | its CPU s (user + system) |", "|---|---|---|"]
     lines += [f"| {label} | {w:.1f} | {c:.1f} |" for label, (w, c) in starts.items()]
     print("\n".join(lines[-len(starts) - 2:]))
-    fps: dict[str, float] = {}
+    fps: dict[str, str] = {}
     if not a.skip_stages:
         for co in checkouts:
-            cum = stages(co, args, a.frames, starts[co.label][0])
-            total = cum[-1][1]
-            fps[co.label] = a.frames / max(total, 1e-6)
-            lines += ["", f"{co.label}: first {a.frames} output frames, {fps[co.label]:.3f} fps (start-up excluded)",
-                      "", "| stage | cumulative s | stage s per output frame | share |", "|---|---|---|---|"]
+            cum = stages(co, args, a.frames)
+            wall_total, cpu_total = cum[-1][1], cum[-1][2]
+            fps[co.label] = f"{a.frames / wall_total:.3f} / {a.frames / cpu_total:.3f}"
+            lines += ["", f"{co.label}: first {a.frames} output frames, start-up included: {wall_total:.1f} s wall, "
+                      f"{cpu_total:.1f} CPU s", "",
+                      "| stage | cumulative wall s | cumulative CPU s | stage CPU s per output frame | share of CPU |",
+                      "|---|---|---|---|---|"]
             prev = 0.0
-            for name, c in cum:
+            rows = [("start-up", *starts[co.label]), *cum]
+            for name, w, c in rows:
                 own = c - prev
-                lines.append(f"| {name} | {c:.1f} | {own / a.frames:.3f} | {100 * own / max(total, 1e-6):.0f}% |")
+                lines.append(f"| {name} | {w:.1f} | {c:.1f} | {own / a.frames:.3f} | {100 * own / cpu_total:.0f}% |")
                 prev = c
-            print("\n".join(lines[-len(cum) - 5:]))
-    lines += ["", f"| checkout | fps | Y PSNR dB | RGB PSNR dB | Y SSIM | ({a.quality_frames} frames vs truth) |",
+            print("\n".join(lines[-len(rows) - 5:]))
+    lines += ["", f"| checkout | frames per wall s / per CPU s (start-up in) | Y PSNR dB | RGB PSNR dB | Y SSIM | "
+              f"({a.quality_frames} frames vs truth) |",
               "|---|---|---|---|---|---|"]
     runs = [(co.label, co, args) for co in checkouts]
     runs += [(f"{checkouts[-1].label} -a {v}", checkouts[-1], [*args, "-a", v]) for v in a.variant]
     for label, co, run_args in runs:
         if label not in fps and not a.skip_stages:  # a variant: the final output alone
-            wall, _ = run_measured([vspipe(), "-e", str(a.frames - 1), *run_args, str(co.script), "--"], co.env())
-            fps[label] = a.frames / max(wall - startup(co, run_args, 1)[0], 1e-6)
+            wall, cpu = run_measured([vspipe(), "-e", str(a.frames - 1), *run_args, str(co.script), "--"], co.env())
+            fps[label] = f"{a.frames / wall:.3f} / {a.frames / cpu:.3f}"
         q = quality(co, run_args, a.quality_frames)
-        f = f"{fps[label]:.3f}" if label in fps else "-"
+        f = fps.get(label, "-")
         lines.append(f"| {label} | {f} | {q['y_psnr']:.2f} | {q['rgb_psnr']:.2f} | {q['y_ssim']:.4f} | "
                      f"{q['seconds']:.0f} s in-process |")
         print(lines[-1])
