@@ -1,84 +1,277 @@
-"""The silent_film preset on the bundled sample: speed of each stage, the whole render, memory, --jobs 2.
+"""The silent_film preset at 720x540 -> 1440x1080 on the CPU: cost of each stage, start-up, and the final picture
+against the truth, for this checkout and (``--base DIR``) another checkout of vsrestore side by side in one run.
 
-Usage: .venv/bin/python benchmarks/pipeline.py [--frames N] [--preset silent_film]
+Usage::
 
-Each stage output of the preset (numbered outputs 1..N, then the final output 0) is pulled through vspipe with
-no encoding (``vspipe -o K script --``) in a fresh process: the time includes every stage before it, so the
-table shows how the cost adds up along the chain. The script's start-up (imports, model loading, the cached
-analysis; measured with ``vspipe --info``) is subtracted for the fps column and shown on its own. Peak memory
-is the maximum resident set of that vspipe process (os.wait4). Then the final output is rendered into ffmpeg
-(x264) once as one job and once as ``--jobs 2`` segments, and the speedup is printed.
+    .venv/bin/python benchmarks/pipeline.py --base /path/to/other/checkout [--frames 12] [--quality-frames 24]
+        [--out benchmarks/results/pipeline.md]
+
+The input is a transfer of known truth made by :mod:`vsrestore.testing.filmgen` from real footage never used to
+tune anything here (``ffc4``: 1920x1080 25 fps camera footage; the centre 1440x1080 is the truth, in colour):
+film frames at 16 fps, shown AAB at 24 fps (the ``held`` pattern), each copy with its own grain, dust, flicker
+and weave, H.264 at 720x540 in black and white. It is made once and kept in ``$VSRESTORE_CACHE/bench``.
+
+* **Start-up**: wall seconds of ``vspipe --info`` on the preset (script evaluation: imports, graph building,
+  anything that renders frames while the graph is built), median of ``--startup-runs``, with the decimator's
+  analysis already in its sidecar cache (it is made by a first evaluation that is not counted).
+* **Stages**: each stage output of the preset (numbered outputs 1..N, then the final output 0) is pulled through
+  ``vspipe`` (no encoding) in a fresh process, for as many of its frames as the first ``--frames`` output frames
+  need (a film-rate stage renders 2/3 as many). Each run includes the start-up and every stage before it; the
+  difference in CPU seconds (user + system: steadier than wall time on a shared machine) between consecutive
+  stages, divided by the output frames, is the stage's own cost per output frame, and its share of the total.
+  Small frame counts over-weight temporal warm-ups (the colouriser's stabilisation needs ~25 film frames first).
+* **Quality**: the first ``--quality-frames`` output frames of the final output against the truth at the same
+  instant (output frame k at 24 fps is the source frame nearest k/24 s): PSNR of luma (BT.709 Y of RGB) and of
+  RGB, and SSIM of luma, in a fresh process per checkout. The final stage adds random grain, the same for both.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
+import math
 import os
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from vsrestore.presets import preset_path
-from vsrestore.render import probe_script
-from vsrestore.render.tools import find_vspipe
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESET = "presets/silent_film.vpy"
+SIZE = (720, 540)  # transfer size; the truth is twice that
+SOURCE_FPS = 25.0
+FILM_FPS = 16.0
+SECONDS = 3.0  # of film in the transfer: 48 film frames, 72 transfer frames
+START = 125  # first source frame used (ffc4 opens with a fade from black that ends at frame 115)
+STAGE_NAMES = ["source", "decimated", "levels", "cleaned", "colour", "smooth", "upscaled"]
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a command."""
+def transfer_path() -> Path:
+    """The benchmark's 720x540 transfer (made on first use from ``ffc4``)."""
+    from vsrestore.core.source import cache_dir
+
+    return cache_dir() / "bench" / f"ffc4_{START}_held_720x540.mkv"
+
+
+def truth_clip():  # type: ignore[no-untyped-def]
+    """The truth: ``ffc4``'s centre 1440x1080 in colour from source frame ``START`` on, at its own 25 fps
+    (RGBS)."""
+    import vapoursynth as vs
+
+    from vsrestore.core.source import load_source
+    from vsrestore.testing.media import registry_clip
+
+    core = vs.core
+    src = load_source(registry_clip("ffc4"))
+    crop = core.std.CropAbs(src, 2 * SIZE[0], 2 * SIZE[1], left=(src.width - 2 * SIZE[0]) // 2,
+                            top=(src.height - 2 * SIZE[1]) // 2)
+    return core.resize.Bicubic(crop[START:], format=vs.RGBS, matrix_in_s="709")
+
+
+def make_transfer() -> Path:
+    """Write the transfer (once): film frames at 16 fps from the truth's luma at 720x540, ``held`` cadence,
+    film look, H.264 crf 19."""
+    path = transfer_path()
+    if path.is_file():
+        return path
+    import vapoursynth as vs
+
+    from vsrestore.testing.filmgen import Segment, encode_h264, make_case
+
+    core = vs.core
+    truth = truth_clip()
+    count = int(SECONDS * SOURCE_FPS) + 2
+    luma = core.resize.Bicubic(truth[:count], SIZE[0], SIZE[1], format=vs.GRAYS, matrix_s="709")
+    frames = np.stack([np.asarray(f[0]).copy() for f in luma.frames(close=True)]).clip(0.0, 1.0)
+    case = make_case("ffc4_held", frames, [Segment("held", int(SECONDS * FILM_FPS))], source_fps=SOURCE_FPS,
+                     film_fps=FILM_FPS, seed=22)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return encode_h264(case.frames, path, fps=24, crf=19)
+
+
+@dataclass
+class Checkout:
+    """A vsrestore checkout to measure: its folder (its preset and package are used)."""
+
+    label: str
+    root: Path
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(self.root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        return env
+
+    @property
+    def script(self) -> Path:
+        return self.root / PRESET
+
+
+def vspipe() -> str:
+    return str(Path(sys.executable).with_name("vspipe"))
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of a command, which must succeed. The CPU time does not grow
+    when other jobs share the cores, so it is the steadier figure on a busy machine."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/")
+    err = proc.stderr.read() if proc.stderr else b""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def outputs_info(co: Checkout, args: list[str]) -> dict[int, int]:
+    """Frame count of every output, by index, from one ``vspipe --info`` (it lists them all)."""
+    proc = subprocess.run([vspipe(), "--info", *args, str(co.script), "-"], capture_output=True, text=True,
+                          env=co.env(), cwd="/")
+    if proc.returncode != 0:
+        raise SystemExit(f"vspipe --info {co.script} failed:\n{proc.stderr[-2000:]}")
+    frames: dict[int, int] = {}
+    index = 0
+    for line in proc.stdout.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "Output Index":
+            index = int(value)
+        elif key == "Frames":
+            frames[index] = int(value)
+    return frames
+
+
+def startup(co: Checkout, args: list[str], runs: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``vspipe --info`` (script evaluation)."""
+    cmd = [vspipe(), "--info", *args, str(co.script), "-"]
+    got = [run_measured(cmd, co.env()) for _ in range(runs)]
+    return statistics.median(w for w, _ in got), statistics.median(c for _, c in got)
+
+
+def stages(co: Checkout, args: list[str], frames: int) -> list[tuple[str, float, float]]:
+    """(stage, cumulative wall s, cumulative CPU s), start-up included, for the first ``frames`` output frames,
+    stage by stage."""
+    counts = outputs_info(co, args)
+    total = counts[0]
+    outputs = [(k, counts[k]) for k in sorted(counts) if k > 0] + [(0, total)]
+    result = []
+    for k, n_k in outputs:
+        n = min(n_k, math.ceil(frames * n_k / total) + 1)
+        wall, cpu = run_measured([vspipe(), "-o", str(k), "-e", str(n - 1), *args, str(co.script), "--"], co.env())
+        name = "final" if k == 0 else (STAGE_NAMES[k - 1] if k - 1 < len(STAGE_NAMES) else f"#{k}")
+        result.append((name, wall, cpu))
+    return result
+
+
+def quality(co: Checkout, args: list[str], frames: int) -> dict[str, float]:
+    """Quality of the final output against the truth, measured in a fresh process with the checkout's code."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), f"--_quality={co.script}", f"--_qframes={frames}",
+           *(f"--_qarg={v}" for v in args[1::2])]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=co.env(), cwd="/")
+    if proc.returncode != 0:
+        raise SystemExit(f"quality run failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _quality_child(script: str, frames: int, args: list[str]) -> None:
+    """(child process) Evaluate the preset, render ``frames`` output frames and compare them with the truth."""
+    import vapoursynth as vs
+    from skimage.metrics import structural_similarity
+
+    from vsrestore.core.source import script_outputs
+
+    core = vs.core
+    kv = dict(a.split("=", 1) for a in args)
+    t0 = time.perf_counter()
+    out = script_outputs(script, kv)[0]
+    rgb = core.resize.Bicubic(out, format=vs.RGBS, matrix_in_s="709")
+    truth = truth_clip()
+    ypsnr, rpsnr, ssim = [], [], []
+    wy = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)[:, None, None]
+    for k in range(min(frames, out.num_frames)):
+        a = np.clip(np.stack([np.asarray(p) for p in rgb.get_frame(k)]), 0, 1)
+        b = np.clip(np.stack([np.asarray(p) for p in truth.get_frame(round(k * SOURCE_FPS / 24))]), 0, 1)
+        ya, yb = (a * wy).sum(0), (b * wy).sum(0)
+        ypsnr.append(-10 * math.log10(float(np.mean((ya - yb) ** 2)) + 1e-12))
+        rpsnr.append(-10 * math.log10(float(np.mean((a - b) ** 2)) + 1e-12))
+        ssim.append(float(structural_similarity(ya, yb, data_range=1.0)))
+    wall = time.perf_counter() - t0
+    print(json.dumps({"y_psnr": statistics.mean(ypsnr), "rgb_psnr": statistics.mean(rpsnr),
+                      "y_ssim": statistics.mean(ssim), "seconds": wall}))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="silent_film")
-    ap.add_argument("--frames", type=int, default=48, help="frames of each output to render (from frame 0)")
-    args = ap.parse_args()
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--base", type=Path, help="another vsrestore checkout to measure side by side (e.g. main)")
+    ap.add_argument("--new", type=Path, default=ROOT, help="the checkout measured as 'new' (default: this one)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
+                    help="also measure the new checkout with this preset argument (quality and fps only)")
+    ap.add_argument("--frames", type=int, default=12, help="final output frames of the stage table (default 12)")
+    ap.add_argument("--quality-frames", type=int, default=24, help="output frames compared with the truth")
+    ap.add_argument("--startup-runs", type=int, default=3, help="vspipe --info runs per checkout (median)")
+    ap.add_argument("--skip-stages", action="store_true", help="start-up and quality only")
+    ap.add_argument("--out", type=Path, help="also write the tables (markdown) here")
+    ap.add_argument("--_quality", help=argparse.SUPPRESS)
+    ap.add_argument("--_qframes", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_qarg", action="append", default=[], help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a._quality:
+        _quality_child(a._quality, a._qframes, a._qarg)
+        return
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
-    script = preset_path(args.preset)
-    vspipe = find_vspipe()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ.setdefault("VSRESTORE_CACHE", str(Path(tmp) / "cache"))
-        outputs = []
-        k = 1
-        while True:  # find the stage outputs and their sizes
-            try:
-                info = probe_script(script, output=k)
-            except ValueError:
-                break
-            outputs.append((k, info))
-            k += 1
-        outputs.append((0, probe_script(script, output=0)))
-        print(f"{script.name}: sample, first {args.frames} frames of each output; CPU threads {os.cpu_count()}")
-        startup, _ = run_measured([vspipe, "--info", str(script), "-"])
-        print(f"script start-up (evaluation, model loading): {startup:.1f} s")
-        print(f"{'output':>6} {'stage':>12} {'size':>10} {'frames':>7} {'seconds':>8} {'fps':>7} {'peak MiB':>9}")
-        names = ["source", "decimated", "levels", "cleaned", "colour", "smooth"]
-        for k, info in outputs:
-            n = min(args.frames, info.frames)
-            wall, rss = run_measured([vspipe, "-o", str(k), "-e", str(n - 1), str(script), "--"])
-            name = "final" if k == 0 else (names[k - 1] if k - 1 < len(names) else f"#{k}")
-            fps = n / max(wall - startup, 1e-3)
-            print(f"{k:>6} {name:>12} {info.width:>4}x{info.height:<5} {n:>7} {wall:8.1f} {fps:7.2f} {rss:9.0f}")
-        final = outputs[-1][1]
-        n = min(args.frames, final.frames)
-        base = [sys.executable, "-m", "vsrestore.cli.main", "render", str(script), "--end", str(n - 1),
-                "--no-progress", "-y"]
-        one, rss1 = run_measured([*base, "-o", str(Path(tmp) / "one.mkv")])
-        two, rss2 = run_measured([*base, "-o", str(Path(tmp) / "two.mkv"), "--jobs", "2", "--segment-frames",
-                                  str((n + 1) // 2)])
-        print(f"render to x264, {n} frames: 1 job {one:.1f} s ({n / one:.2f} fps); --jobs 2 {two:.1f} s "
-              f"({n / two:.2f} fps); speedup {one / two:.2f}x")
+    path = make_transfer()
+    args = ["-a", f"input={path}"]
+    checkouts = [Checkout(f"new ({a.new})", a.new.resolve())]
+    if a.base is not None:
+        checkouts.insert(0, Checkout(f"base ({a.base})", a.base.resolve()))
+    lines = [f"silent_film at {SIZE[0]}x{SIZE[1]} -> {2 * SIZE[0]}x{2 * SIZE[1]}, 24 fps out; input {path.name} "
+             f"(ffc4, held 16 -> 24 fps); CPU threads {os.cpu_count()}; load average at start "
+             f"{os.getloadavg()[0]:.1f}", ""]
+    print(lines[0])
+    for co in checkouts:  # the sidecar (analysis cache) is made here, outside every timing
+        run_measured([vspipe(), "--info", *args, str(co.script), "-"], co.env())
+    starts = {co.label: startup(co, args, a.startup_runs) for co in checkouts}
+    lines += ["| checkout | start-up: vspipe --info wall s | its CPU s (user + system) |", "|---|---|---|"]
+    lines += [f"| {label} | {w:.1f} | {c:.1f} |" for label, (w, c) in starts.items()]
+    print("\n".join(lines[-len(starts) - 2:]))
+    fps: dict[str, str] = {}
+    if not a.skip_stages:
+        for co in checkouts:
+            cum = stages(co, args, a.frames)
+            wall_total, cpu_total = cum[-1][1], cum[-1][2]
+            fps[co.label] = f"{a.frames / wall_total:.3f} / {a.frames / cpu_total:.3f}"
+            lines += ["", f"{co.label}: first {a.frames} output frames, start-up included: {wall_total:.1f} s wall, "
+                      f"{cpu_total:.1f} CPU s", "",
+                      "| stage | cumulative wall s | cumulative CPU s | stage CPU s per output frame | share of CPU |",
+                      "|---|---|---|---|---|"]
+            prev = 0.0
+            rows = [("start-up", *starts[co.label]), *cum]
+            for name, w, c in rows:
+                own = c - prev
+                lines.append(f"| {name} | {w:.1f} | {c:.1f} | {own / a.frames:.3f} | {100 * own / cpu_total:.0f}% |")
+                prev = c
+            print("\n".join(lines[-len(rows) - 5:]))
+    lines += ["", f"| checkout | frames per wall s / per CPU s (start-up in) | Y PSNR dB | RGB PSNR dB | Y SSIM | "
+              f"({a.quality_frames} frames vs truth) |",
+              "|---|---|---|---|---|---|"]
+    runs = [(co.label, co, args) for co in checkouts]
+    runs += [(f"{checkouts[-1].label} -a {v}", checkouts[-1], [*args, "-a", v]) for v in a.variant]
+    for label, co, run_args in runs:
+        if label not in fps and not a.skip_stages:  # a variant: the final output alone
+            wall, cpu = run_measured([vspipe(), "-e", str(a.frames - 1), *run_args, str(co.script), "--"], co.env())
+            fps[label] = f"{a.frames / wall:.3f} / {a.frames / cpu:.3f}"
+        q = quality(co, run_args, a.quality_frames)
+        f = fps.get(label, "-")
+        lines.append(f"| {label} | {f} | {q['y_psnr']:.2f} | {q['rgb_psnr']:.2f} | {q['y_ssim']:.4f} | "
+                     f"{q['seconds']:.0f} s in-process |")
+        print(lines[-1])
+    if a.out:
+        a.out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

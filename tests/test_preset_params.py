@@ -54,7 +54,7 @@ def test_every_parameter_is_declared_and_tested() -> None:
     tested = {
         "silent_film": {"input", "sidecar", "overrides", "fps", "color", "color_model", "saturation", "keep_chroma",
                         "keyframes",
-                        "denoise", "sharpen", "upscale", "grain"},
+                        "denoise", "sharpen", "upscale", "upscaler", "grain"},  # upscaler: test_speed.py
         "newsreel_bw": {"input", "sidecar", "overrides", "fps", "denoise", "sharpen", "upscale", "grain"},
         "colorize_only": {"input", "color_model", "stabilize", "saturation", "keep_chroma", "keyframes"},
         "smooth_only": {"input", "sidecar", "overrides", "fps"},

@@ -32,6 +32,7 @@ __all__ = [
     "absolute_paths",
     "check_preset_args",
     "colour_spread",
+    "cpu_upscaler",
     "keep_own_chroma",
     "preset_name",
     "preset_path",
@@ -170,6 +171,9 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
         Param("denoise", ParamKind.NUMBER, "1", "grain removal strength (0 turns it off)", low=0, high=4),
         Param("sharpen", ParamKind.NUMBER, "0.5", "sharpening after denoising (0 turns it off)", low=0, high=4),
         Param("upscale", ParamKind.INT, "2", "enlargement factor", choices=("1", "2", "4")),
+        Param("upscaler", ParamKind.TEXT, "model", "how to enlarge: model (FilmSR, the default), nnedi3 (far "
+              "cheaper on the CPU, SSIM 0.02 lower), or auto (the model with a CUDA GPU, else nnedi3)",
+              choices=("auto", "model", "nnedi3")),
         Param("grain", ParamKind.NUMBER, "0.015", "fine grain added back (0 turns it off)", low=0, high=0.2),
     ),
     "newsreel_bw": _params(
@@ -364,6 +368,21 @@ def colour_spread(clip: vs.VideoNode, samples: int = 5) -> float:
         spread = (float(np.asarray(f[1]).std()) + float(np.asarray(f[2]).std())) / 2 * scale
         best = max(best, spread)
     return best
+
+
+def cpu_upscaler(choice: str | None) -> str:
+    """The ``upscaler`` preset argument resolved: ``"model"`` or ``"nnedi3"``. ``"auto"`` (or None) is the model
+    when a CUDA GPU is visible (torch already imported and seeing one, or NVIDIA's driver present:
+    ``/proc/driver/nvidia/version``), else nnedi3: on the CPU the model costs more than the rest of the silent_film
+    chain for a small gain (``benchmarks/pipeline.py``). Deciding does not import torch."""
+    if choice in ("model", "nnedi3"):
+        return choice
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return "model" if torch.cuda.is_available() else "nnedi3"
+    return "model" if Path("/proc/driver/nvidia/version").is_file() else "nnedi3"
 
 
 def keep_own_chroma(luma: vs.VideoNode, source: vs.VideoNode) -> vs.VideoNode:

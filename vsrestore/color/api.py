@@ -11,11 +11,12 @@ import vapoursynth as vs
 from ..core.backend import Backend
 from ..core.bridge import TorchRunner
 from ..core.checks import check_clip
+from ..core.deferred import deferrable, is_building
 from .combine import merge_chroma, normalize_weights
 from .infer import predict_chroma
 from .keyframes import check_keyframes
-from .loader import LoadedColorizer, load_colorizer
-from .options import ColorMerge, ColorOut
+from .options import ColorArch, ColorMerge, ColorOut
+from .plan import ColorizerPlan, plan_colorizer
 from .propagate import PropagateSettings, propagate_keyframes
 from .reference import ReferenceSpec, apply_reference, normalize_reference
 from .stabilize import STAB_PASSES, motion_field, stabilize_chroma
@@ -79,17 +80,19 @@ def _model_list(model: ModelSpec | Sequence[ModelSpec]) -> list[ModelSpec]:
 
 
 def _predict(
-    luma: vs.VideoNode, rng: int, loaded: LoadedColorizer, backend: Backend | None, tile: int | None
+    luma: vs.VideoNode, rng: int, loaded: ColorizerPlan, backend: Backend | None, tile: int | None
 ) -> tuple[vs.VideoNode, vs.VideoNode]:
     """(luma at the model's working size, GRAYS; its prediction, YUV444PS) for one loaded model."""
     ww, wh = working_size(luma.width, luma.height, loaded.render_size)
     small_luma = core.resize.Bicubic(luma, ww, wh, format=vs.GRAYS, range_in=rng)
     runner = TorchRunner(
-        loaded.module,
+        loaded.model,
         backend=backend,
         tile=None if loaded.square else tile,
         overlap=16,
         multiple=loaded.multiple,
+        lazy=True,
+        channels_last=loaded.arch == ColorArch.DEFAULT,  # a plain conv net: faster so on the CPU, same result
     )
     return small_luma, predict_chroma(small_luma, runner)
 
@@ -196,7 +199,7 @@ def colorize(
     wts = normalize_weights(weights, len(specs), FUNC)
     if not 0.0 <= merge_limit <= 1.0:
         raise vs.Error(f"{FUNC}: merge_limit={merge_limit} is out of range; use 0 (the first model's chroma) to 1")
-    models = [load_colorizer(m, render_size) for m in specs]
+    models = [plan_colorizer(m, render_size) for m in specs]  # the default loads at the first frame
     refs = normalize_reference(reference, clip.num_frames) if reference is not None else None
 
     # the luma plane that is kept, and the output's range and matrix
@@ -224,12 +227,13 @@ def colorize(
         small = core.std.Expr(small, ["", f"x {saturation} *", f"x {saturation} *"])
     if stabilize:
         motion = motion_field(small_luma, radius)  # searched once, on the luma, for all the passes
-        for _ in range(STAB_PASSES):
-            small = stabilize_chroma(small, radius=radius, motion=motion)
+        for _ in range(STAB_PASSES):  # (deferrable: the next pass's mvtools read frame 0 while they are built)
+            small = deferrable(stabilize_chroma(small, radius=radius, motion=motion))
     if refs is not None and -1 in refs:  # after the stabilisation, so that a hand-coloured frame keeps its colours
         small = apply_reference(small, refs, radius=reference_radius if reference_radius is not None else 0)
     elif refs is not None:
-        check_keyframes(luma, refs, rng)
+        if not is_building():  # a preset's graph is built on blank frames; it checks its keyframes on the film
+            check_keyframes(luma, refs, rng)
         small = propagate_keyframes(luma, refs, small, PropagateSettings(reach=reference_radius), range_in=rng)
 
     # upsample the chroma and put the original luma back

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 import vapoursynth as vs
 
 from ..core.bridge import TorchRunner
+from ..core.deferred import deferrable
 from ..core.planes import plane_view
 
 __all__ = ["predict_chroma"]
@@ -17,12 +17,15 @@ core = vs.core
 def predict_chroma(luma: vs.VideoNode, runner: TorchRunner) -> vs.VideoNode:
     """YUV444PS clip at the working size: Y is ``luma`` (GRAYS, 0..1), U/V the model's (Cb, Cr), -0.5..0.5.
 
-    The runner (model loaded once) is called with (1, 1, H, W) and must return (1, 2, H, W). Frame props of
-    ``luma`` are kept.
+    The runner (model loaded once, at the latest at the first frame) is called with (1, 1, H, W) and must
+    return (1, 2, H, W). Frame props of ``luma`` are kept. The node is deferrable
+    (:func:`vsrestore.core.deferred.building`).
     """
     template = core.std.BlankClip(luma, format=vs.YUV444PS, keep=True)
 
     def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        import torch
+
         y = np.array(plane_view(f[1], 0), dtype=np.float32, copy=True)
         c = runner(torch.from_numpy(y)[None, None])
         if c.shape[1] != 2 or c.shape[-2:] != y.shape:
@@ -39,4 +42,4 @@ def predict_chroma(luma: vs.VideoNode, runner: TorchRunner) -> vs.VideoNode:
             props[k] = v
         return fout
 
-    return core.std.ModifyFrame(template, [template, luma], apply)
+    return deferrable(core.std.ModifyFrame(template, [template, luma], apply))

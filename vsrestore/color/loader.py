@@ -14,6 +14,7 @@ from .models.ddcolor import IGNORED_KEYS, DDColorColorizer, DDColorKind, build_d
 from .models.deoldify import DeOldifyColorizer, DeOldifyKind, build_deoldify_unet
 from .models.tiny import TinyColorEnsemble, TinyColorNet
 from .options import ColorArch
+from .plan import DEFAULT_RENDER_SIZE
 
 __all__ = ["DEFAULT_MODEL", "INFO", "LoadedColorizer", "build_tiny", "load_colorizer", "load_ddcolor"]
 
@@ -43,7 +44,7 @@ INFO = ModelInfo(
 # for DeOldify: 21 * 16 for the video model is DeOldify's video default, 35 * 16 its image default; the square
 # side for DDColor (its inference scripts' input_size, 512).
 DEFAULT_RENDER = {
-    ColorArch.DEFAULT: 128,
+    ColorArch.DEFAULT: DEFAULT_RENDER_SIZE,
     ColorArch.DEOLDIFY_WIDE: 336,
     ColorArch.DEOLDIFY_DEEP: 560,
     ColorArch.DDCOLOR_TINY: 512,

@@ -5,7 +5,6 @@ from .bridge import TorchRunner, torch_node
 from .checks import check_clip
 from .planes import frame_to_array, frame_to_tensor, write_array
 from .source import load_source, sample_path
-from .tiling import tiled_forward
 from .weights import WeightsError, load_state_dict, resolve_weights
 
 __all__ = [
@@ -23,3 +22,12 @@ __all__ = [
     "torch_node",
     "write_array",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``tiled_forward`` on first use (its module imports torch, which a graph that runs no model never needs)."""
+    if name == "tiled_forward":
+        from .tiling import tiled_forward
+
+        return tiled_forward
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["Backend"]
 
@@ -26,6 +28,8 @@ class Backend:
     threads: int | None = None
 
     def torch_device(self) -> torch.device:
+        import torch  # here, not at import: building a graph need not load torch
+
         if self.device is not None:
             dev = torch.device(self.device)
             if dev.type == "cuda" and not torch.cuda.is_available():
@@ -37,6 +41,8 @@ class Backend:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
     def dtype(self) -> torch.dtype:
+        import torch
+
         dev = self.torch_device()
         half = self.fp16 if self.fp16 is not None else dev.type == "cuda"
         return torch.float16 if half else torch.float32

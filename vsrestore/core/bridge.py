@@ -2,8 +2,12 @@
 
 Design
 ------
-* The model is built (if a factory is given), moved to its device and cast once, when the node is created;
-  frames never load or build anything.
+* The model is built (if a factory is given), moved to its device and cast once: when the runner is made, or
+  with ``lazy=True`` at the first forward (under the runner's lock, so once, whatever the threads); frames never
+  load or build anything after that. torch itself is imported on first use, so building a graph of torch
+  nodes does not pay torch's import (seconds).
+* Graph building (:func:`vsrestore.core.deferred.building`): a torch node's output is deferrable, so plugins that
+  read frame 0 while their node is created (mvtools) do not run the model then.
 * Input planes are read as numpy views and stacked into one float32 tensor (see :mod:`.planes`); the clip is
   first turned into 32-bit float 4:4:4 by a resize node when it is not already: subsampled chroma is
   upsampled (bicubic), and integer samples follow the clip's ``_Range`` into VapourSynth's float meaning
@@ -22,23 +26,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import vapoursynth as vs
-from torch import nn
 
 from .backend import Backend
 from .checks import check_clip
-from .planes import frame_to_array, write_tensor
-from .tiling import tiled_forward
+from .deferred import deferrable
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    ModelLike = nn.Module | Callable[[], nn.Module]
+    Forward = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
 __all__ = ["TorchRunner", "shifted", "to_float444", "torch_node"]
 
 core = vs.core
-
-ModelLike = nn.Module | Callable[[], nn.Module]
-Forward = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
 _threads_lock = threading.Lock()
 
@@ -53,6 +59,12 @@ class TorchRunner:
     :param scale: the model's integer upscaling factor.
     :param multiple: input sides are padded (by reflection) to a multiple of this.
     :param forward: how to call the model on a (tiled, padded) input; default ``model(x)``.
+    :param lazy: build (a factory), move and cast the model at the first call instead of here (the graph can
+        then be built without loading any model); default False.
+    :param channels_last: on the CPU, keep the model's weights (hence its convolutions) in channels-last memory
+        order, which oneDNN runs faster for plain conv nets (measured: vsrestore's FilmSR 1.65x, the default
+        colouriser 1.3x, outputs equal within 1e-6; ``benchmarks/pipeline.py``); default False, since a model that
+        reshapes with ``view`` may refuse it. Ignored on CUDA.
     """
 
     def __init__(
@@ -65,29 +77,70 @@ class TorchRunner:
         scale: int = 1,
         multiple: int = 1,
         forward: Forward | None = None,
+        lazy: bool = False,
+        channels_last: bool = False,
     ) -> None:
         self.backend = backend or Backend()
-        self.device = self.backend.torch_device()
-        self.dtype = self.backend.dtype()
-        module = model if isinstance(model, nn.Module) else model()
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"TorchRunner: model must be an nn.Module or build one, got {type(module).__name__}")
-        self.model = module.eval().requires_grad_(False).to(self.device, self.dtype)
         self.tile, self.overlap, self.scale, self.multiple = tile, overlap, scale, multiple
         self._forward = forward
+        self._channels_last = channels_last
         self._lock = threading.Lock()
+        self._source: ModelLike | None = model
+        self._model: nn.Module | None = None
+        self.loads = 0  # how many times a model was built here (0 or 1)
+        if not lazy:
+            self._ensure_model()
+
+    def _ensure_model(self) -> nn.Module:
+        """The model on its device (built, moved and cast on the first call); callers hold ``_lock`` or are the
+        constructor."""
+        if self._model is not None:
+            return self._model
+        import torch
+        from torch import nn
+
+        self.device = self.backend.torch_device()
+        self.dtype = self.backend.dtype()
+        model = self._source
+        module = model if isinstance(model, nn.Module) else model()  # type: ignore[misc]
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"TorchRunner: model must be an nn.Module or build one, got {type(module).__name__}")
+        module = module.eval().requires_grad_(False).to(self.device, self.dtype)
+        if self._channels_last and self.device.type == "cpu":
+            module = module.to(memory_format=torch.channels_last)
+        self._model = module
+        self._source = None
+        self.loads += 1
         if self.device.type == "cpu":
             with _threads_lock:
                 torch.set_num_threads(self.backend.cpu_threads())
+        return self._model
+
+    @property
+    def model(self) -> nn.Module:
+        """The model on its device (built now if the runner is lazy and has not run yet)."""
+        with self._lock:
+            return self._ensure_model()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model has been built (a lazy runner builds it at its first call)."""
+        return self._model is not None
 
     def _call(self, x: torch.Tensor) -> torch.Tensor:
+        assert self._model is not None
         if self._forward is not None:
-            return self._forward(self.model, x)
-        return self.model(x)
+            return self._forward(self._model, x)
+        return self._model(x)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) float32 on any device -> (N, C', H*scale, W*scale) float32 on the CPU."""
+        import torch
+
+        from .tiling import tiled_forward
+
         with self._lock, torch.inference_mode():
+            self._ensure_model()
             xd = x.to(self.device, self.dtype, non_blocking=True)
             y = tiled_forward(
                 self._call, xd, tile=self.tile, overlap=self.overlap, scale=self.scale, multiple=self.multiple
@@ -179,6 +232,10 @@ def torch_node(
     rgb_out = out_fmt.color_family == vs.RGB
 
     def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        import torch
+
+        from .planes import frame_to_array, write_tensor
+
         arrays = [frame_to_array(fr) for fr in f[1:]]
         x = torch.from_numpy(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
         y = runner(x.unsqueeze(0))
@@ -196,4 +253,4 @@ def torch_node(
             props["_Matrix"] = 0
         return fout
 
-    return core.std.ModifyFrame(template, [template, *sources], apply)
+    return deferrable(core.std.ModifyFrame(template, [template, *sources], apply))

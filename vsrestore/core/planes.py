@@ -8,10 +8,13 @@ the way out (into the new frame's buffer). No Python loop touches pixels.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import vapoursynth as vs
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["frame_to_array", "frame_to_tensor", "plane_view", "write_array", "write_tensor"]
 
@@ -48,6 +51,8 @@ def frame_to_array(frame: vs.VideoFrame, planes: Sequence[int] | None = None) ->
 
 def frame_to_tensor(frame: vs.VideoFrame, planes: Sequence[int] | None = None) -> torch.Tensor:
     """(1, C, H, W) float32 CPU tensor sharing memory with the array from :func:`frame_to_array`."""
+    import torch
+
     return torch.from_numpy(frame_to_array(frame, planes)).unsqueeze(0)
 
 
@@ -77,4 +82,6 @@ def write_tensor(frame: vs.VideoFrame, tensor: torch.Tensor, planes: Sequence[in
     t = tensor.detach()
     if t.ndim == 4:
         t = t[0]
+    import torch
+
     write_array(frame, t.to("cpu", torch.float32).numpy(), planes)

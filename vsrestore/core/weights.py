@@ -26,9 +26,12 @@ import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 import vapoursynth as vs
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["MODEL_DIR_ENV", "PACKAGE_MODEL_DIR", "ModelInfo", "WeightsError", "load_state_dict", "resolve_weights"]
 
@@ -111,6 +114,8 @@ def resolve_weights(spec: str | os.PathLike[str] | None, info: ModelInfo, *, def
 
 
 def _unwrap(obj: object, wrappers: tuple[str, ...] = _WRAPPERS) -> dict[str, torch.Tensor]:
+    import torch
+
     for _ in range(3):
         if isinstance(obj, Mapping) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
             inner = next((obj[k] for k in wrappers if k in obj and isinstance(obj[k], Mapping)), None)
@@ -131,6 +136,8 @@ def load_state_dict(path: str | os.PathLike[str], info: ModelInfo) -> dict[str, 
     :raises WeightsError: the file cannot be read as a plain state dict; the message names the file, the
         expected architecture and where to obtain it.
     """
+    import torch  # here: resolving a path must not import torch
+
     p = Path(path)
     try:
         if p.suffix == ".safetensors":

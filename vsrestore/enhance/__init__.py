@@ -4,6 +4,8 @@ normalize (levels), deflicker, despot (dust), denoise (MC temporal), sharpen (ha
 nnedi3) and regrain, plus :func:`enhance`, the default chain.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .chain import enhance
 from .deflicker import deflicker
 from .denoise import denoise
@@ -11,7 +13,12 @@ from .despot import despot
 from .normalize import normalize
 from .regrain import regrain
 from .sharpen import sharpen
-from .upscale import UpscaleMethod, load_sr_model, upscale
+from .upscale import UpscaleMethod, upscale
+
+if TYPE_CHECKING:
+    from .upscale.loaders import load_sr_model
+
+_LAZY = {"load_sr_model": ".upscale.loaders"}
 
 __all__ = [
     "UpscaleMethod",
@@ -25,3 +32,12 @@ __all__ = [
     "sharpen",
     "upscale",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``load_sr_model`` on first use: its module imports torch."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import vapoursynth as vs
-from scipy.ndimage import correlate1d
 
 from ..core.planes import frame_to_array, plane_view
 from ._common import check_input, check_int, check_range
@@ -36,6 +35,8 @@ def grain_field(shape: tuple[int, int], n: int, seed: int, size: float) -> np.nd
     g = rng.standard_normal(shape, dtype=np.float32)
     k = _kernel(size)
     if k is not None:
+        from scipy.ndimage import correlate1d  # here: scipy's import takes a second a script need not pay
+
         g = correlate1d(correlate1d(g, k, axis=0, mode="reflect"), k, axis=1, mode="reflect")
         g /= np.float32(np.sum(k * k))  # std of white noise filtered by the separable kernel k x k
     return g

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import vapoursynth as vs
 
@@ -14,9 +15,11 @@ from vsrestore.core.checks import check_clip
 
 from .blend import blend_pair
 from .mvflow import MVEngine, MVSettings, work_format
-from .rife.settings import RifeSettings
 from .scenecut import CutSettings, pair_analysis
 from .timing import RateLike, Schedule, clip_durations, make_schedule, parse_rate
+
+if TYPE_CHECKING:
+    from .rife.settings import RifeSettings  # its module imports torch: only RIFE needs it
 
 __all__ = ["Engine", "FallbackReason", "interpolate"]
 

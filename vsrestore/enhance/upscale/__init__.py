@@ -8,16 +8,28 @@ the model; RGB goes through a 3-channel model as it is, or a 1-channel model per
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-import torch
 import vapoursynth as vs
 
 from ...core.backend import Backend
 from ...core.bridge import TorchRunner, torch_node
 from .._common import check_input, check_int
 from .classical import nnedi3_scale
-from .loaders import DEFAULT_MODEL, SR_INFO, LoadedSR, build_from_state_dict, load_sr_model
+
+if TYPE_CHECKING:
+    import torch
+
+    from .loaders import SR_INFO, LoadedSR, build_from_state_dict, load_sr_model
+
+#: the shipped model's file (vsrestore/models); its layout (FilmSR, x2, luma) is known without loading it
+DEFAULT_MODEL = "vsrestore_filmsr_x2.pth"
+_DEFAULT_LAYOUT = ("FilmSR", 1, 2)  # arch, channels, scale
+# names whose module imports torch: imported on first use, so that building a graph needs no torch
+_LAZY = {"SR_INFO": ".loaders", "LoadedSR": ".loaders", "build_from_state_dict": ".loaders",
+         "load_sr_model": ".loaders"}
 
 __all__ = ["DEFAULT_MODEL", "SR_INFO", "LoadedSR", "UpscaleMethod", "build_from_state_dict", "load_sr_model",
            "upscale"]
@@ -33,9 +45,40 @@ class UpscaleMethod(StrEnum):
     SPLINE36 = "spline36"
 
 
-def _model_gray(gray: vs.VideoNode, sr: LoadedSR, runner: TorchRunner) -> vs.VideoNode:
+def __getattr__(name: str) -> Any:
+    """The loaders' names on first use: their module imports torch."""
+    if name in _LAZY:
+        from . import loaders
+
+        return getattr(loaders, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`upscale` needs to know of a model to build the graph: the module, or a function that builds
+    it at the first frame (the shipped default), and its layout."""
+
+    model: Any
+    arch: str
+    channels: int
+    scale: int
+
+
+def _model_gray(gray: vs.VideoNode, sr: _Plan, runner: TorchRunner) -> vs.VideoNode:
     """Run the model on a one-plane clip (GRAYS out at the model's scale)."""
     return torch_node(gray, runner, scale=sr.scale, out_format=vs.GRAYS)
+
+
+def _load_default() -> torch.nn.Module:
+    """The shipped FilmSR, built (at the first frame of a lazy runner); refuses a file of another layout."""
+    from .loaders import load_sr_model
+
+    sr = load_sr_model(None)
+    if (sr.arch, sr.channels, sr.scale) != _DEFAULT_LAYOUT:
+        raise ValueError(f"vsrestore.upscale: the default model {DEFAULT_MODEL} found is {sr.arch} x{sr.scale} with "
+                         f"{sr.channels} channel(s), not the shipped FilmSR x2 (luma); pass model= explicitly")
+    return sr.model
 
 
 def upscale(
@@ -87,13 +130,20 @@ def upscale(
             return core.std.SetFrameProps(nnedi3_scale(clip, scale), UpscaleMethod=tag)
         luma = nnedi3_scale(core.std.ShufflePlanes(clip, 0, vs.GRAY), scale)
     else:
-        sr = load_sr_model(model)
+        if model is None:  # the shipped model: its layout is known, so it is loaded at the first frame
+            sr = _Plan(_load_default, *_DEFAULT_LAYOUT)
+        else:
+            from .loaders import load_sr_model
+
+            got = load_sr_model(model)
+            sr = _Plan(got.model, got.arch, got.channels, got.scale)
         runner = TorchRunner(sr.model, backend=backend, tile=tile, overlap=overlap, scale=sr.scale, multiple=1,
-                             forward=None if sr.channels == 1 else _gray_through_rgb)
+                             forward=None if sr.channels == 1 else _gray_through_rgb, lazy=True,
+                             channels_last=True)  # plain conv nets: faster on the CPU, same result
         tag = f"model:{sr.arch}"
         if fam == vs.RGB and sr.channels == 3:
             rgb = torch_node(clip, TorchRunner(sr.model, backend=backend, tile=tile, overlap=overlap,
-                                               scale=sr.scale), scale=sr.scale, out_format=vs.RGBS)
+                                               scale=sr.scale, lazy=True), scale=sr.scale, out_format=vs.RGBS)
             rgb = core.resize.Spline36(rgb, w2, h2, format=fmt.id) if sr.scale != scale else core.resize.Point(
                 rgb, format=fmt.id)
             return core.std.SetFrameProps(rgb, UpscaleMethod=tag)

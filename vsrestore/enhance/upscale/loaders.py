@@ -22,11 +22,11 @@ import torch
 from torch import nn
 
 from ...core.weights import ModelInfo, WeightsError, load_state_dict, resolve_weights
+from . import DEFAULT_MODEL
 from .archs import RRDBSR, CompactSR, FilmSR
 
 __all__ = ["DEFAULT_MODEL", "SR_INFO", "LoadedSR", "build_from_state_dict", "load_sr_model"]
 
-DEFAULT_MODEL = "vsrestore_filmsr_x2.pth"
 SR_INFO = ModelInfo(
     arch="super-resolution net (vsrestore FilmSR, Real-ESRGAN RRDBNet x4/x2, or SRVGGNetCompact)",
     filenames=(DEFAULT_MODEL, "RealESRGAN_x4plus.pth", "RealESRGAN_x2plus.pth", "realesr-general-x4v3.pth"),
