@@ -389,14 +389,34 @@ def test_footage_without_repeats_stays_whole(name: str, tmp_path: Path) -> None:
         assert "no repeats found" in summary_lines(an, name)[4]
 
 
+def test_a_pattern_that_stops_and_starts_again_is_named(held_case: TransferCase) -> None:
+    """A stretch decided "no repeats" between two runs of a repeat template is named in the report, however sure:
+    the dips may go on there too weakly for the model (grain), and a look costs the user little."""
+    import dataclasses
+
+    from vsrestore.decimate.report import summary_lines
+
+    an = analyze(held_case.clip(), sidecar=False, progress=False)
+    n = an.num_frames
+    run = [0] * 40 + [1] * 30 + [0] * (n - 70)
+    gap = dataclasses.replace(an, confidence=[1.0] * n, templates=["AABB", "ABCD"], template_of=run)
+    assert gap.interrupted() == [(40, 69)]
+    assert any("stops and starts again around input frames 40-69" in line for line in summary_lines(gap, "f.mkv"))
+    # "no repeats" at the start or end (a film whose pattern begins late), short stretches and forced frames: no
+    assert dataclasses.replace(gap, template_of=[1] * 40 + [0] * (n - 40)).interrupted() == []
+    assert dataclasses.replace(gap, template_of=[0] * 40 + [1] * 8 + [0] * (n - 48)).interrupted() == []
+    assert dataclasses.replace(gap, forced=[50]).interrupted() == []
+
+
 def test_unsure_decisions_are_reported_with_their_frames(held_case: TransferCase, tmp_path: Path) -> None:
     import dataclasses
 
     from vsrestore.decimate.report import summary_lines, write_report
 
     an = analyze(held_case.clip(), sidecar=False, progress=False)
-    sure = dataclasses.replace(an, confidence=[1.0] * an.num_frames)
-    assert sure.unsure() == [] and not any("WARNING" in line for line in summary_lines(sure, "film.mkv"))
+    sure = dataclasses.replace(an, confidence=[1.0] * an.num_frames, template_of=[0] * an.num_frames)
+    assert sure.unsure() == [] and sure.interrupted() == []
+    assert not any("WARNING" in line for line in summary_lines(sure, "film.mkv"))
     conf = [1.0] * an.num_frames
     for i in (30, 33, 34, 70):
         conf[i] = 0.6

@@ -28,6 +28,8 @@ FUNC = "vsrestore.decimate"
 #: decisions below this confidence are reported as unsure (the calibration table of
 #: benchmarks/results/decimate.md says how often decisions above it are right on footage never tuned on)
 UNSURE = 0.9
+#: a run of "no repeats" at least this long between two repeat-template runs is named in the report
+INTERRUPTED_RUN = 12
 
 
 class DecisionKind(StrEnum):
@@ -107,6 +109,28 @@ class Analysis:
                 ranges.append((i, i))
         return ranges
 
+    def interrupted(self, min_run: int = INTERRUPTED_RUN, reach: int = 3) -> list[tuple[int, int]]:
+        """Input frame ranges (first, last) where a repeat template stops for at least ``min_run`` frames of "no
+        repeats" and starts again (the same or another template within ``reach`` frames on both sides), outside
+        the override file's frames. The model can be sure there although a person sees the dips go on (weak dips
+        in grain): these ranges are worth a look, whatever their confidence."""
+        if "ABCD" not in self.templates:
+            return []
+        none = self.templates.index("ABCD")
+        t = np.asarray(self.template_of)
+        forced = set(self.forced)
+        starts = np.r_[0, np.where(np.diff(t) != 0)[0] + 1]
+        ends = np.r_[starts[1:], t.size]
+        out: list[tuple[int, int]] = []
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if t[a] != none or b - a < min_run or any(i in forced for i in range(a, b)):
+                continue
+            left = t[max(0, a - reach) : a]
+            right = t[b : b + reach]
+            if ((left >= 0) & (left != none)).any() and ((right >= 0) & (right != none)).any():
+                out.append((a, b - 1))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and decisions."""
         return {
@@ -123,6 +147,7 @@ class Analysis:
             "template_of": self.template_of,
             "forced": self.forced,
             "unsure": [list(r) for r in self.unsure()],
+            "interrupted": [list(r) for r in self.interrupted()],
         }
 
 

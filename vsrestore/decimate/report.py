@@ -49,17 +49,28 @@ def summary_lines(an: Analysis, name: str) -> list[str]:
 def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
     ranges = an.unsure()
-    if not ranges:
+    gaps = an.interrupted()
+    if not ranges and not gaps:
         return []
-    count = sum(1 for c in an.confidence if c < UNSURE) - sum(1 for i in an.forced if an.confidence[i] < UNSURE)
-    shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:most])
-    more = f" and {len(ranges) - most} more ranges" if len(ranges) > most else ""
+    out = []
+    if ranges:
+        count = sum(1 for c in an.confidence if c < UNSURE) - sum(1 for i in an.forced if an.confidence[i] < UNSURE)
+        out.append(f"WARNING: {count} decisions are unsure (confidence below {UNSURE:g}), in input frames "
+                   f"{_ranges(ranges, most)}.")
+    if gaps:
+        out.append(f"WARNING: the repeat pattern stops and starts again around input frames {_ranges(gaps, most)} "
+                   "(decided: no repeats there).")
     return [
-        f"WARNING: {count} decisions are unsure (confidence below {UNSURE:g}), in input frames {shown}{more}.",
+        *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",
         "  n-2 or n-3), step through them in a player, and correct any wrong one in overrides.txt",
         "  ('keep N' or 'drop N'), then run again with --overrides overrides.txt.",
     ]
+
+
+def _ranges(ranges: list[tuple[int, int]], most: int) -> str:
+    shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:most])
+    return shown + (f" and {len(ranges) - most} more ranges" if len(ranges) > most else "")
 
 
 def override_template(an: Analysis, name: str, count: int = 40) -> str:
