@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import vapoursynth as vs
-from scipy.ndimage import map_coordinates
 
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
@@ -97,6 +96,8 @@ def propagation_size(width: int, height: int, size: int) -> tuple[int, int]:
 
 def _sample(img: np.ndarray, coords: np.ndarray) -> np.ndarray:
     """Bilinear sample of (H, W) or (C, H, W) ``img`` at (2, H, W) ``coords`` (x, y), edges clamped."""
+    from scipy.ndimage import map_coordinates  # here: building a script's graph imports no scipy
+
     yx = np.stack([coords[1], coords[0]])
     if img.ndim == 2:
         return map_coordinates(img, yx, order=1, mode="nearest").astype(np.float32)
