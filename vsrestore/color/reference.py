@@ -65,7 +65,8 @@ def normalize_reference(reference: ReferenceSpec, num_frames: int) -> dict[int, 
     return out
 
 
-def _to_small(ref: vs.VideoNode, width: int, height: int) -> vs.VideoNode:
+def to_yuv444s(ref: vs.VideoNode, width: int, height: int) -> vs.VideoNode:
+    """A colour clip (YUV or RGB, BT.709 assumed for RGB) resized to width x height as YUV444PS."""
     fmt = ref.format
     assert fmt is not None
     if fmt.color_family == vs.RGB:
@@ -85,11 +86,11 @@ def apply_reference(
     """
     n_frames, w, h = small.num_frames, small.width, small.height
     if -1 in refs:
-        ref_clip = _to_small(refs[-1], w, h)
+        ref_clip = to_yuv444s(refs[-1], w, h)
         ref_of = list(range(n_frames))
     else:
         keys = sorted(refs)
-        smalls = {k: core.std.AssumeFPS(_to_small(refs[k], w, h), small) for k in keys}
+        smalls = {k: core.std.AssumeFPS(to_yuv444s(refs[k], w, h), small) for k in keys}
         ref_of = []
         for n in range(n_frames):
             k = min(keys, key=lambda k: (abs(k - n), k))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import vapoursynth as vs
 
-__all__ = ["with_chroma"]
+__all__ = ["with_chroma", "ycc_to_rgb"]
 
 
 def with_chroma(grey: vs.VideoNode, fn: Callable[[int, np.ndarray], np.ndarray]) -> vs.VideoNode:
@@ -24,3 +24,12 @@ def with_chroma(grey: vs.VideoNode, fn: Callable[[int, np.ndarray], np.ndarray])
         return out
 
     return vs.core.std.ModifyFrame(tmpl, [tmpl, grey], apply)
+
+
+def ycc_to_rgb(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """BT.709 float Y (H, W) + (2, H, W) chroma -> (H, W, 3) RGB clipped to 0..1."""
+    cb, cr = uv
+    r = y + 1.5748 * cr
+    b = y + 1.8556 * cb
+    g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
+    return np.clip(np.stack([r, g, b], -1), 0, 1)
