@@ -74,7 +74,7 @@ STARTUP_FRAMES = 40
 _POLL_S = 0.5  # driver: how often progress is gathered
 _REPORT_S = 0.5  # worker: at most one progress message this often
 _VERBOSE_S = 5.0  # driver: per-node lines this often with verbose
-_TMP_PREFIX = "vsrestore-segment-"  # a task's temporary folder: vsrestore-segment-PID-XXXX
+_TMP_PREFIX = "vsrestore-segment-"  # a task's temporary folder: vsrestore-segment-PID-<random suffix>
 
 
 class ClusterError(RenderError):
