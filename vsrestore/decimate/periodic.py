@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from vsrestore.decimate.evidence import _rolling_quantiles
 from vsrestore.decimate.metrics import split
 
 __all__ = ["PeriodicParams", "periodic_evidence"]
@@ -61,12 +61,6 @@ class PeriodicParams:
     level_slack: float = 0.35
 
 
-def _rolling_median(v: np.ndarray, half: int) -> np.ndarray:
-    pad = np.concatenate([np.full(half, np.nan), v, np.full(half, np.nan)])
-    with np.errstate(all="ignore"):
-        return np.asarray(np.nanmedian(sliding_window_view(pad, 2 * half + 1), axis=1))
-
-
 def _log(d: np.ndarray) -> np.ndarray:
     x = np.log(np.maximum(d, 1e-5))
     x[~np.isfinite(d)] = np.nan
@@ -75,7 +69,7 @@ def _log(d: np.ndarray) -> np.ndarray:
 
 def _residuals(x: np.ndarray, half: int) -> np.ndarray:
     """Log distance less its local median, winsorised (a cut or a flash counts as a large distance, no more)."""
-    return np.clip(x - _rolling_median(x, half), -1.5, 1.5)
+    return np.clip(x - _rolling_quantiles(x, half, [0.5])[0], -1.5, 1.5)
 
 
 def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[float, np.ndarray | None, float, float,
