@@ -470,3 +470,33 @@ def test_variable_rate_cadence_keeps_compensation(bigbuckbunny: vs.VideoNode) ->
         out = interpolate(sub, 24, engine=eng, durations=durs)
         scores[eng] = float(np.mean([psnr(luma(out.get_frame(k)), truth[k]) for k in dropped]))
     assert scores[Engine.MVTOOLS] > scores[Engine.BLEND] + 2.5, scores
+
+
+def test_fusion_takes_the_side_that_sees_an_occluded_area(bikes: vs.VideoNode, carphone: vs.VideoNode) -> None:
+    # a real picture (carphone's face) slides 8 px per frame over a still real background (bikes): behind it
+    # background appears that only the later frame shows, ahead of it background disappears that only the
+    # earlier frame shows. The per-pixel mix of the two one-sided pictures must take each from the side that has
+    # it (the direction mask is the share of the picture carried on from the earlier frame)
+    bg = luma(core.resize.Bicubic(bikes[100], 320, 180, format=vs.GRAY8).get_frame(0)).astype(np.uint8)
+    fg = luma(core.resize.Bicubic(carphone[30], 176, 144, format=vs.GRAY8).get_frame(0))[40:120, 60:140]
+    step, x0, y0 = 8, 40, 50
+    frames = []
+    for k in range(8):
+        f = bg.copy()
+        f[y0:y0 + 80, x0 + k * step:x0 + k * step + 80] = fg.astype(np.uint8)
+        frames.append(f)
+    blank = core.std.BlankClip(width=320, height=180, format=vs.GRAY8, length=len(frames), fpsnum=12)
+
+    def put(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        fout = f.copy()
+        np.copyto(np.asarray(fout[0]), frames[n])
+        return fout
+
+    eng = MVEngine(core.std.ModifyFrame(blank, blank, put))
+    assert eng.direction_mask is not None
+    i = 3
+    m = luma(eng.direction_mask.get_frame(i)) / 255
+    xi, rows = x0 + i * step, slice(y0 + 10, y0 + 70)
+    behind = float(m[rows, xi:xi + step].mean())  # uncovered in frame i+1: from the later frame
+    ahead = float(m[rows, xi + 80:xi + 80 + step].mean())  # covered in frame i+1: from the earlier frame
+    assert behind < 0.35 and ahead > 0.65, (behind, ahead)
