@@ -35,6 +35,9 @@ class MetricParams:
         detail of the reduced frame), so grainy, dark or soft passages are judged on one scale.
     :param speck: a pixel the dust-removing median moves by more than this (0..1 units) counts as dust.
     :param block: block size in reduced pixels; ``top``: fraction of the most different blocks measured.
+    :param match: before two frames are compared, give the earlier one the later one's mean and spread in each
+        strip (flicker between two copies of one film frame then leaves no difference, even where the picture
+        has so little contrast that its percentile levels are mostly grain).
     """
 
     lags: int = 3
@@ -45,6 +48,7 @@ class MetricParams:
     top: float = 0.15
     speck: float = 0.08
     noise_norm: bool = False
+    match: bool = True
 
 
 def reduce_clip(clip: vs.VideoNode, params: MetricParams = MetricParams()) -> vs.VideoNode:
@@ -89,6 +93,27 @@ def _normalise(plane: np.ndarray, strips: int) -> np.ndarray:
     hi_x = np.interp(x, centres, hi).astype(np.float32)
     out = (plane - lo_x[None, :]) / np.maximum(hi_x - lo_x, 1e-3)[None, :]
     return np.clip(out, 0.0, 1.0)
+
+
+def _strip_stats(plane: np.ndarray, strips: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column edges of the strips, and each strip's mean and standard deviation."""
+    w = plane.shape[1]
+    n = max(1, min(strips, w // 8))
+    edges = np.linspace(0, w, n + 1).astype(int)
+    parts = [plane[:, edges[i] : edges[i + 1]] for i in range(n)]
+    return edges, np.array([p.mean() for p in parts]), np.array([p.std() for p in parts])
+
+
+def _matched(prev: np.ndarray, prev_stats: tuple[np.ndarray, np.ndarray, np.ndarray],
+             cur_stats: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """``prev`` with each strip's mean and spread set to ``cur``'s (a gain and an offset per strip, the gain
+    within 0.5-2)."""
+    edges, pm, ps = prev_stats
+    _, cm, cs = cur_stats
+    gain = np.clip(cs / np.maximum(ps, 1e-4), 0.5, 2.0)
+    col_gain = np.repeat(gain, np.diff(edges)).astype(np.float32)
+    col_off = np.repeat(cm - gain * pm, np.diff(edges)).astype(np.float32)
+    return prev * col_gain[None, :] + col_off[None, :]
 
 
 def _distance(a: np.ndarray, b: np.ndarray, cap: float, block: int, top: float) -> tuple[float, float]:
@@ -142,18 +167,24 @@ def compute_metrics(
     dust = np.zeros(n, dtype=np.float64)
     hist: deque[np.ndarray] = deque(maxlen=lags)
     noise: deque[float] = deque(maxlen=lags)
+    stats: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=lags)
     with Progress(n, "vsrestore.decimate: analysing", enabled=progress) as bar:
         for i, f in enumerate(small.frames(close=True)):
             cur = _normalise(np.array(f[0], dtype=np.float32), params.strips)
             nz = _noise(cur)
             m[i, 2 * lags] = nz
-            for k, (prev, pn) in enumerate(zip(reversed(hist), reversed(noise), strict=True), start=1):
+            st = _strip_stats(cur, params.strips)
+            for k, (prev, pn, ps) in enumerate(zip(reversed(hist), reversed(noise), reversed(stats), strict=True),
+                                               start=1):
+                if params.match:
+                    prev = _matched(prev, ps, st)
                 d_top, d_all = _distance(cur, prev, params.cap, params.block, params.top)
                 scale = 1.0 / np.sqrt(nz * nz + pn * pn) if params.noise_norm else 1.0
                 m[i, k - 1] = d_top * scale
                 m[i, lags + k - 1] = d_all * scale
             hist.append(cur)
             noise.append(nz)
+            stats.append(st)
             dust[i] = float(f.props.get("PlaneStatsAverage", 0.0))  # type: ignore[arg-type]
             if i % 16 == 0 and i < n - 1:
                 bar.update(i + 1)
