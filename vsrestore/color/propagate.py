@@ -67,6 +67,9 @@ class PropagateSettings:
     :param distance: frames over which a keyframe's weight halves when two keyframes share a segment.
     :param classes_min: keyframe pixels a (luma, contrast) class needs before it is trusted for new content.
     :param class_spread: chroma spread (RMS, -0.5..0.5 units) of a class at which its trust halves.
+    :param smooth: share (0..1) of the previous frame's result, carried along the motion, in each frame's
+        (a recursive temporal filter along each pass, restarted at the keyframe, so it never crosses a cut; it
+        falls with the motion step's trust); None: none.
     :param cache_frames: frames of results kept over all cached segments (each frame 6 bytes a working-size
         pixel: float16 chroma and trust; 2000 frames at 341x192 are about 0.8 GB). The segment being computed is
         held whole, so one very long shot between two keyframes can pass this bound while it is in use.
@@ -86,6 +89,7 @@ class PropagateSettings:
     classes_min: int = 40
     class_spread: float = 0.04
     cache_frames: int = 2000
+    smooth: float | None = None
 
 
 def propagation_size(width: int, height: int, size: int) -> tuple[int, int]:
@@ -211,6 +215,7 @@ class _Segment:
 
     def __init__(self) -> None:
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.refs: dict[int, int] = {}  # the keyframe whose colours reach the frame (the nearer of two)
 
 
 class Propagator:
@@ -245,11 +250,12 @@ class Propagator:
         right = min((k for k in self.order if k > n), default=self.num_frames)
         return left, right
 
-    def result(self, n: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(chroma, trust) of frame n from the keyframes, or None when no keyframe reaches it."""
+    def result(self, n: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """(chroma, share of the keyframes' colours 0..1, the keyframe reaching it) of frame n, or None when no
+        keyframe reaches it."""
         if n in self._raw:
             k = self.key(n)
-            return k.chroma, np.ones(k.luma.shape, np.float32)
+            return k.chroma, np.ones(k.luma.shape, np.float32), n
         seg_id = self.segment_of(n)
         with self._lock:
             seg = self._cache.get(seg_id)
@@ -261,7 +267,7 @@ class Propagator:
         got = seg.frames.get(n)
         if got is None:
             return None
-        return got[0].astype(np.float32), got[1].astype(np.float32)
+        return got[0].astype(np.float32), got[1].astype(np.float32), seg.refs[n]
 
     def _trim(self) -> None:
         total = sum(len(s.frames) for s in self._cache.values())
@@ -270,13 +276,17 @@ class Propagator:
             total -= len(old.frames)
 
     def _pass(self, k: int, stop: int, direction: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut."""
+        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut.
+
+        :returns: {frame: (chroma, known)}: the keyframe's colours (carried, matched, or from its class table for
+            new content) and their share (0..1) against the fallback, float16."""
         cfg = self.cfg
         key = self.key(k)
         h, w = key.luma.shape
         grid = _ramp(h, w)
         m = grid.copy()
         trust = np.ones((h, w), np.float32)
+        last_c, last_t = key.chroma, np.ones((h, w), np.float32)  # the previous frame's result (smoothing)
         prev = self._fetch(k)
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         n = k + direction
@@ -291,7 +301,8 @@ class Propagator:
             trust = _sample(trust, back)
             fb = np.hypot(*(_sample(there, back) - grid))
             step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
-            trust *= _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+            moved = _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+            trust *= moved
             chroma, match, _ = _window_match(key, cur.luma, m, cfg)
             trust = np.maximum(trust, match)
             shown = trust
@@ -300,7 +311,16 @@ class Propagator:
                 fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
                 shown = trust + fc
                 chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
-            out[n] = (chroma.astype(np.float16), shown.astype(np.float16))
+            cls, cls_trust = _class_fill(key, cur.luma)  # new content: where the keyframe shows similar picture
+            shown = np.clip(shown, 0.0, 1.0)
+            known = shown + (1.0 - shown) * cls_trust
+            chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
+            if cfg.smooth is not None:  # the previous result carried along the motion, where the step held
+                a = cfg.smooth * moved
+                chroma = a * _sample(last_c, back) + (1.0 - a) * chroma
+                known = a * _sample(last_t, back) + (1.0 - a) * known
+            last_c, last_t = chroma, known
+            out[n] = (chroma.astype(np.float16), known.astype(np.float16))
             prev = cur
             n += direction
         return out
@@ -318,8 +338,10 @@ class Propagator:
                 c = (wa * ca + wb * cb) / (wa + wb)
                 t = np.maximum(ta, tb)
                 seg.frames[n] = (c.astype(np.float16), t.astype(np.float16))
+                seg.refs[n] = left if n - left <= right - n else right
             else:
                 seg.frames[n] = fwd[n] if n in fwd else bwd[n]
+                seg.refs[n] = left if n in fwd else right
         return seg
 
 
@@ -410,14 +432,9 @@ def propagate_keyframes(
         if got is None:
             uv = auto
         else:
-            chroma, trust = got
-            left, right = prop.segment_of(n) if n not in prop.order else (n, n)
-            near = min((k for k in (left, right) if 0 <= k < prop.num_frames), key=lambda k: abs(k - n))
-            key = prop.key(near)
-            cls, cls_trust = _class_fill(key, yy)
-            other = cls_trust * cls + (1.0 - cls_trust) * auto
-            uv = trust * chroma + (1.0 - trust) * other
-            ref, weight = near, float(trust.mean())
+            chroma, known, ref = got
+            uv = known * chroma + (1.0 - known) * auto
+            weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
         fout.props["ColorReferenceFrame"] = ref
