@@ -4,7 +4,8 @@ against the truth, for this checkout and (``--base DIR``) another checkout of vs
 Usage::
 
     .venv/bin/python benchmarks/pipeline.py --base /path/to/other/checkout [--frames 12] [--quality-frames 24]
-        [--out benchmarks/results/pipeline.md]
+        [--steady 48 --warmup 24 --repeats 1] [--steady-stages] [--memory-frames 12] [--variant NAME=VALUE]
+        [--skip-stages] [--out benchmarks/results/pipeline.md]
 
 The input is a transfer of known truth made by :mod:`vsrestore.testing.filmgen` from real footage never used to
 tune anything here (``ffc4``: 1920x1080 25 fps camera footage; the centre 1440x1080 is the truth, in colour):
@@ -16,10 +17,17 @@ and weave, H.264 at 720x540 in black and white. It is made once and kept in ``$V
   analysis already in its sidecar cache (it is made by a first evaluation that is not counted).
 * **Stages**: each stage output of the preset (numbered outputs 1..N, then the final output 0) is pulled through
   ``vspipe`` (no encoding) in a fresh process, for as many of its frames as the first ``--frames`` output frames
-  need (a film-rate stage renders 2/3 as many). Each run includes the start-up and every stage before it; the
-  difference in CPU seconds (user + system: steadier than wall time on a shared machine) between consecutive
-  stages, divided by the output frames, is the stage's own cost per output frame, and its share of the total.
+  need (every stage output is on the final 24 fps timeline). Each run includes the start-up and every stage
+  before it; the difference in CPU seconds (user + system: steadier than wall time on a shared machine) between
+  consecutive stages, divided by the output frames, is the stage's own cost per output frame, and its share of
+  the total.
   Small frame counts over-weight temporal warm-ups (the colouriser's stabilisation needs ~25 film frames first).
+* **Steady state** (``--steady``): the final output's frames ``warmup .. warmup + steady - 1`` timed in one
+  process after rendering the first ``warmup`` (start-up and temporal warm-ups out), wall and CPU seconds and
+  peak RSS, each checkout (and ``--variant``) ``--repeats`` times, interleaved (base, new, base, new ...), the
+  median kept. ``--steady-stages`` does the same for every stage output of the new checkout (cumulative costs).
+* **Peak memory at 2K** (``--memory-frames``): peak RSS of ``vspipe`` rendering the first frames of a 1024x576
+  transfer made the same way from the whole ffc4 picture (output 2048x1152).
 * **Quality**: the first ``--quality-frames`` output frames of the final output against the truth at the same
   instant (output frame k at 24 fps is the source frame nearest k/24 s): PSNR of luma (BT.709 Y of RGB) and of
   RGB, and SSIM of luma, in a fresh process per checkout. The final stage adds random grain, the same for both.
@@ -373,7 +381,8 @@ def main() -> None:
         co = checkouts[-1]
         counts = outputs_info(co, args)
         lines += ["", f"{co.label}: steady state of every stage output (cumulative: each output renders all stages "
-                  f"before it; film-rate stages time 2/3 as many frames)", "",
+                  f"before it; every stage output is on the final 24 fps timeline, film-rate stages showing each "
+                  f"film frame for its duration; CPU time of one run, noisy by +-25% on a shared machine)", "",
                   "| output | stage | frames timed | CPU s per output frame (cumulative) | own CPU s per frame |",
                   "|---|---|---|---|---|"]
         prev = 0.0

@@ -378,18 +378,15 @@ def cpu_upscaler(choice: str | None) -> str:
     chain for a small gain (``benchmarks/pipeline.py``). Deciding does not import torch."""
     if choice in ("model", "nnedi3"):
         return choice
-    import sys
+    from .core.backend import cuda_visible
 
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        return "model" if torch.cuda.is_available() else "nnedi3"
-    return "model" if Path("/proc/driver/nvidia/version").is_file() else "nnedi3"
+    return "model" if cuda_visible() else "nnedi3"
 
 
-#: frames :func:`hold_frames` keeps per node by default: the widest window the silent_film chain's temporal steps
-#: (denoising, colour stabilisation, the interpolator's motion search and checks) read around a frame, with room
-#: for the frames in flight on every thread (measured: 24 leaves half the recomputation, 48 none;
-#: ``benchmarks/pipeline.py``)
+#: frames :func:`hold_frames` keeps per node by default: room for the windows the silent_film chain's temporal steps
+#: (denoising, colour stabilisation, the interpolator's motion search and checks) read around the frames in flight
+#: (measured up to the interpolator at 720x540, CPU s per output frame: no fixed cache 1.88, 24 frames 0.42, 48
+#: frames 0.28; ``benchmarks/results/pipeline.md``)
 HOLD_FRAMES = 48
 
 
