@@ -80,3 +80,17 @@ def test_openvino_misuse_is_one_clear_error(film: vs.VideoNode, tmp_path: Path,
     assert upscale(film, 2).get_frame(0).props["UpscaleMethod"] == "model:FilmSR"
     with pytest.raises(ValueError, match="num_streams=0 must be at least 1"):
         OpenVINO(num_streams=0).config()
+
+
+def test_openvino_tiles_match_whole_frames(film: vs.VideoNode, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames above the whole-frame size go through the plugin in overlapping tiles: the same picture (FilmSR sees
+    9 pixels around each output pixel, the overlap is 16)."""
+    from vsrestore.enhance.upscale import mlrt
+
+    clip = core.resize.Point(film, format=vs.GRAY16)[:2]
+    whole = [np.asarray(f[0]).astype(np.float64) for f in upscale(clip, 2, backend=OpenVINO()).frames(close=True)]
+    monkeypatch.setattr(mlrt, "WHOLE_FRAME_PIXELS", 0)
+    monkeypatch.setattr(mlrt, "_TILE", 96)
+    tiled = [np.asarray(f[0]).astype(np.float64) for f in upscale(clip, 2, backend=OpenVINO()).frames(close=True)]
+    for a, b in zip(whole, tiled, strict=True):
+        assert float(np.abs(a - b).max()) <= 1.0

@@ -105,7 +105,8 @@ def upscale(
     :param model: with method ``"model"``: None for vsrestore's shipped FilmSR x2 (luma), or a checkpoint
         path / directory / bare name (looked up in ``$VSRESTORE_MODEL_DIR`` then ``vsrestore/models``) of
         FilmSR, Real-ESRGAN RRDBNet x4/x2 or SRVGGNetCompact, recognised from its state dict.
-    :param tile: tile side in input pixels for the model (bounds memory on 2K frames); None: whole frames.
+    :param tile: tile side in input pixels for the model through torch (bounds memory on 2K frames); None: whole
+        frames. (OpenVINO runs frames up to 1920x1088 whole, larger ones in 1024-pixel tiles.)
     :param overlap: context pixels around each tile.
     :param backend: where the model runs: a torch :class:`~vsrestore.core.backend.Backend` (device, precision),
         or :class:`~vsrestore.core.backend.OpenVINO` (the shipped FilmSR only, through vs-mlrt's ``ov``
