@@ -4,7 +4,8 @@ against the truth, for this checkout and (``--base DIR``) another checkout of vs
 Usage::
 
     .venv/bin/python benchmarks/pipeline.py --base /path/to/other/checkout [--frames 12] [--quality-frames 24]
-        [--out benchmarks/results/pipeline.md]
+        [--steady 48 --warmup 24 --repeats 1] [--steady-stages] [--memory-frames 12] [--variant NAME=VALUE]
+        [--skip-stages] [--out benchmarks/results/pipeline.md]
 
 The input is a transfer of known truth made by :mod:`vsrestore.testing.filmgen` from real footage never used to
 tune anything here (``ffc4``: 1920x1080 25 fps camera footage; the centre 1440x1080 is the truth, in colour):
@@ -16,10 +17,17 @@ and weave, H.264 at 720x540 in black and white. It is made once and kept in ``$V
   analysis already in its sidecar cache (it is made by a first evaluation that is not counted).
 * **Stages**: each stage output of the preset (numbered outputs 1..N, then the final output 0) is pulled through
   ``vspipe`` (no encoding) in a fresh process, for as many of its frames as the first ``--frames`` output frames
-  need (a film-rate stage renders 2/3 as many). Each run includes the start-up and every stage before it; the
-  difference in CPU seconds (user + system: steadier than wall time on a shared machine) between consecutive
-  stages, divided by the output frames, is the stage's own cost per output frame, and its share of the total.
+  need (every stage output is on the final 24 fps timeline). Each run includes the start-up and every stage
+  before it; the difference in CPU seconds (user + system: steadier than wall time on a shared machine) between
+  consecutive stages, divided by the output frames, is the stage's own cost per output frame, and its share of
+  the total.
   Small frame counts over-weight temporal warm-ups (the colouriser's stabilisation needs ~25 film frames first).
+* **Steady state** (``--steady``): the final output's frames ``warmup .. warmup + steady - 1`` timed in one
+  process after rendering the first ``warmup`` (start-up and temporal warm-ups out), wall and CPU seconds and
+  peak RSS, each checkout (and ``--variant``) ``--repeats`` times, interleaved (base, new, base, new ...), the
+  median kept. ``--steady-stages`` does the same for every stage output of the new checkout (cumulative costs).
+* **Peak memory at 2K** (``--memory-frames``): peak RSS of ``vspipe`` rendering the first frames of a 1024x576
+  transfer made the same way from the whole ffc4 picture (output 2048x1152).
 * **Quality**: the first ``--quality-frames`` output frames of the final output against the truth at the same
   instant (output frame k at 24 fps is the source frame nearest k/24 s): PSNR of luma (BT.709 Y of RGB) and of
   RGB, and SSIM of luma, in a fresh process per checkout. The final stage adds random grain, the same for both.
@@ -92,6 +100,46 @@ def make_transfer() -> Path:
                      film_fps=FILM_FPS, seed=22)
     path.parent.mkdir(parents=True, exist_ok=True)
     return encode_h264(case.frames, path, fps=24, crf=19)
+
+
+SIZE_2K = (1024, 576)  # the memory check's transfer: ffc4 whole, scaled; the preset makes 2048x1152 of it
+
+
+def make_transfer_2k() -> Path:
+    """A 1024x576 transfer (ffc4's whole picture scaled, same cadence and film look) for the 2K memory check:
+    the preset doubles it to 2048x1152. Made once, kept beside the main transfer."""
+    from vsrestore.core.source import cache_dir
+
+    path = cache_dir() / "bench" / f"ffc4_{START}_held_{SIZE_2K[0]}x{SIZE_2K[1]}.mkv"
+    if path.is_file():
+        return path
+    import vapoursynth as vs
+
+    from vsrestore.core.source import load_source
+    from vsrestore.testing.filmgen import Segment, encode_h264, make_case
+    from vsrestore.testing.media import registry_clip
+
+    core = vs.core
+    src = load_source(registry_clip("ffc4"))[START:]
+    count = int(SECONDS * SOURCE_FPS) + 2
+    luma = core.resize.Bicubic(src[:count], SIZE_2K[0], SIZE_2K[1], format=vs.GRAYS, matrix_in_s="709")
+    frames = np.stack([np.asarray(f[0]).copy() for f in luma.frames(close=True)]).clip(0.0, 1.0)
+    case = make_case("ffc4_held_2k", frames, [Segment("held", int(SECONDS * FILM_FPS))], source_fps=SOURCE_FPS,
+                     film_fps=FILM_FPS, seed=23)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return encode_h264(case.frames, path, fps=24, crf=19)
+
+
+def peak_memory(co: Checkout, args: list[str], frames: int) -> tuple[float, float]:
+    """(peak resident memory in MiB, wall s) of ``vspipe`` rendering the first ``frames`` final frames."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([vspipe(), "-e", str(frames - 1), *args, str(co.script), "--"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=co.env(), cwd="/")
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"vspipe {co.script} failed:\n{err.decode(errors='replace')[-2000:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - t0
 
 
 @dataclass
@@ -204,6 +252,43 @@ def _quality_child(script: str, frames: int, args: list[str]) -> None:
                       "y_ssim": statistics.mean(ssim), "seconds": wall}))
 
 
+def steady(co: Checkout, args: list[str], output: int, warmup: int, frames: int) -> dict[str, float]:
+    """Steady-state cost of one output of the preset, in a fresh process with the checkout's code: its first
+    ``warmup`` frames are rendered and not counted, then the next ``frames`` are timed (wall and CPU seconds of
+    the whole process, all threads), with the process's peak resident memory."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), f"--_steady={co.script}", f"--_output={output}",
+           f"--_warmup={warmup}", f"--_sframes={frames}", *(f"--_qarg={v}" for v in args[1::2])]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=co.env(), cwd="/")
+    if proc.returncode != 0:
+        raise SystemExit(f"steady-state run failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _steady_child(script: str, output: int, warmup: int, frames: int, args: list[str]) -> None:
+    """(child process) Evaluate the preset, render ``warmup`` frames of ``output``, then time ``frames`` more
+    (frames requested in order, as many at once as the core has threads, like vspipe)."""
+    import resource
+
+    from vsrestore.core.source import script_outputs
+
+    def cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
+    kv = dict(a.split("=", 1) for a in args)
+    node = script_outputs(script, kv)[output]
+    end = min(node.num_frames, warmup + frames)
+    for _ in node[:warmup].frames(close=True):
+        pass
+    c0, t0 = cpu(), time.perf_counter()
+    for _ in node[warmup:end].frames(close=True):
+        pass
+    wall, used = time.perf_counter() - t0, cpu() - c0
+    n = end - warmup
+    print(json.dumps({"frames": n, "wall": wall, "cpu": used, "fps_wall": n / wall, "fps_cpu": n / used,
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--base", type=Path, help="another vsrestore checkout to measure side by side (e.g. main)")
@@ -211,14 +296,30 @@ def main() -> None:
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
                     help="also measure the new checkout with this preset argument (quality and fps only)")
     ap.add_argument("--frames", type=int, default=12, help="final output frames of the stage table (default 12)")
-    ap.add_argument("--quality-frames", type=int, default=24, help="output frames compared with the truth")
+    ap.add_argument("--quality-frames", type=int, default=24,
+                    help="output frames compared with the truth (0: no quality table)")
     ap.add_argument("--startup-runs", type=int, default=3, help="vspipe --info runs per checkout (median)")
-    ap.add_argument("--skip-stages", action="store_true", help="start-up and quality only")
+    ap.add_argument("--skip-stages", action="store_true", help="no per-stage table from the first frames")
+    ap.add_argument("--steady", type=int, default=48,
+                    help="final frames timed after the warm-up, per checkout (default 48; 0: none)")
+    ap.add_argument("--warmup", type=int, default=24, help="final frames rendered before the steady timing")
+    ap.add_argument("--repeats", type=int, default=1, help="steady-state runs per checkout, interleaved")
+    ap.add_argument("--steady-stages", action="store_true",
+                    help="also a steady-state table of every stage output of the new checkout")
+    ap.add_argument("--memory-frames", type=int, default=12,
+                    help="final frames rendered at 2K (1024x576 -> 2048x1152) for the peak memory (0: skip)")
     ap.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     ap.add_argument("--_quality", help=argparse.SUPPRESS)
     ap.add_argument("--_qframes", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--_qarg", action="append", default=[], help=argparse.SUPPRESS)
+    ap.add_argument("--_steady", help=argparse.SUPPRESS)
+    ap.add_argument("--_output", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_warmup", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_sframes", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a._steady:
+        _steady_child(a._steady, a._output, a._warmup, a._sframes, a._qarg)
+        return
     if a._quality:
         _quality_child(a._quality, a._qframes, a._qarg)
         return
@@ -256,11 +357,59 @@ def main() -> None:
                 lines.append(f"| {name} | {w:.1f} | {c:.1f} | {own / a.frames:.3f} | {100 * own / cpu_total:.0f}% |")
                 prev = c
             print("\n".join(lines[-len(rows) - 5:]))
+    runs = [(co.label, co, args) for co in checkouts]
+    runs += [(f"{checkouts[-1].label} -a {v}", checkouts[-1], [*args, "-a", v]) for v in a.variant]
+    if a.steady > 0:
+        got: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in runs}
+        for _ in range(a.repeats):
+            for label, co, run_args in runs:  # interleaved: each repeat measures every checkout once
+                got[label].append(steady(co, run_args, 0, a.warmup, a.steady))
+        lines += ["", f"Steady state: final output frames {a.warmup}..{a.warmup + a.steady - 1} after rendering "
+                  f"frames 0..{a.warmup - 1} in the same process; {a.repeats} run(s) each, interleaved, median; "
+                  f"load average now {os.getloadavg()[0]:.1f}", "",
+                  "| checkout | fps (wall) | fps per CPU s | CPU s per frame | vs first row (CPU) | peak RSS MiB |",
+                  "|---|---|---|---|---|---|"]
+        first = None
+        for label, rs in got.items():
+            fw = statistics.median(r["fps_wall"] for r in rs)
+            fc = statistics.median(r["fps_cpu"] for r in rs)
+            first = first or fc
+            rss = max(r["peak_rss_mib"] for r in rs)
+            lines.append(f"| {label} | {fw:.3f} | {fc:.3f} | {1 / fc:.2f} | {fc / first:.2f}x | {rss:.0f} |")
+        print("\n".join(lines[-len(got) - 4:]))
+    if a.steady_stages:
+        co = checkouts[-1]
+        counts = outputs_info(co, args)
+        lines += ["", f"{co.label}: steady state of every stage output (cumulative: each output renders all stages "
+                  f"before it; every stage output is on the final 24 fps timeline, film-rate stages showing each "
+                  f"film frame for its duration; CPU time of one run, noisy by +-25% on a shared machine)", "",
+                  "| output | stage | frames timed | CPU s per output frame (cumulative) | own CPU s per frame |",
+                  "|---|---|---|---|---|"]
+        prev = 0.0
+        for k in [*sorted(i for i in counts if i > 0), 0]:
+            ratio = counts[k] / counts[0]
+            r = steady(co, args, k, round(a.warmup * ratio), round(a.steady * ratio))
+            per_out = r["cpu"] / r["frames"] * ratio
+            name = "final" if k == 0 else (STAGE_NAMES[k - 1] if k - 1 < len(STAGE_NAMES) else f"#{k}")
+            lines.append(f"| {k} | {name} | {r['frames']:.0f} | {per_out:.3f} | {per_out - prev:.3f} |")
+            prev = per_out
+            print(lines[-1])
+    if a.memory_frames > 0:
+        path2k = make_transfer_2k()
+        lines += ["", f"Peak memory at 2K: `vspipe` renders the first {a.memory_frames} final frames of {path2k.name} "
+                  f"({SIZE_2K[0]}x{SIZE_2K[1]} -> {2 * SIZE_2K[0]}x{2 * SIZE_2K[1]})", "",
+                  "| checkout | peak RSS MiB | wall s |", "|---|---|---|"]
+        for co in checkouts:
+            mib, wall = peak_memory(co, ["-a", f"input={path2k}"], a.memory_frames)
+            lines.append(f"| {co.label} | {mib:.0f} | {wall:.0f} |")
+            print(lines[-1])
+    if a.quality_frames <= 0:
+        if a.out:
+            a.out.write_text("\n".join(lines) + "\n")
+        return
     lines += ["", f"| checkout | frames per wall s / per CPU s (start-up in) | Y PSNR dB | RGB PSNR dB | Y SSIM | "
               f"({a.quality_frames} frames vs truth) |",
               "|---|---|---|---|---|---|"]
-    runs = [(co.label, co, args) for co in checkouts]
-    runs += [(f"{checkouts[-1].label} -a {v}", checkouts[-1], [*args, "-a", v]) for v in a.variant]
     for label, co, run_args in runs:
         if label not in fps and not a.skip_stages:  # a variant: the final output alone
             wall, cpu = run_measured([vspipe(), "-e", str(a.frames - 1), *run_args, str(co.script), "--"], co.env())

@@ -180,6 +180,7 @@ def test_channels_last_fast_path_equals_eager_on_real_footage(bikes: vs.VideoNod
 
 def test_upscaler_argument_picks_the_method() -> None:
     """silent_film's upscaler=: nnedi3 and model as asked; auto is the model only where a CUDA GPU is seen."""
+    from vsrestore.core.backend import cuda_visible
     from vsrestore.presets import cpu_upscaler
 
     seen = {}
@@ -190,7 +191,7 @@ def test_upscaler_argument_picks_the_method() -> None:
         assert (outs[0].width, outs[0].height) == (1280, 544)
         del outs
         vs.clear_outputs()
-    assert seen == {"nnedi3": "nnedi3", "model": "model:FilmSR"}
+    assert seen == {"nnedi3": "nnedi3", "model": "model:FilmSR" if cuda_visible() else "model:FilmSR:openvino"}
     auto = cpu_upscaler("auto")
     assert auto == ("model" if torch.cuda.is_available() else "nnedi3")
 

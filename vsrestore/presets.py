@@ -33,6 +33,7 @@ __all__ = [
     "check_preset_args",
     "colour_spread",
     "cpu_upscaler",
+    "hold_frames",
     "keep_own_chroma",
     "preset_name",
     "preset_path",
@@ -377,12 +378,31 @@ def cpu_upscaler(choice: str | None) -> str:
     chain for a small gain (``benchmarks/pipeline.py``). Deciding does not import torch."""
     if choice in ("model", "nnedi3"):
         return choice
-    import sys
+    from .core.backend import cuda_visible
 
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        return "model" if torch.cuda.is_available() else "nnedi3"
-    return "model" if Path("/proc/driver/nvidia/version").is_file() else "nnedi3"
+    return "model" if cuda_visible() else "nnedi3"
+
+
+#: frames :func:`hold_frames` keeps per node by default: room for the windows the silent_film chain's temporal steps
+#: (denoising, colour stabilisation, the interpolator's motion search and checks) read around the frames in flight
+#: (measured up to the interpolator at 720x540, CPU s per output frame: no fixed cache 1.88, 24 frames 0.42, 48
+#: frames 0.28; ``benchmarks/results/pipeline.md``)
+HOLD_FRAMES = 48
+
+
+def hold_frames(node: vs.VideoNode, frames: int = HOLD_FRAMES) -> vs.VideoNode:
+    """``node`` with a frame cache of a fixed ``frames`` frames (most recently used kept), returned for chaining.
+
+    VapourSynth's own cache adapts its size to the hit pattern it sees and, in front of temporal filters that
+    read a window of frames from several nodes at once (mvtools' super, analysis and compensation; the
+    interpolator's checks), it stays too small: the same frame is rendered again and again, through everything
+    upstream (the silent_film chain rendered each colour frame several times: 3-7x its own cost). A fixed cache
+    at each temporal step's input renders every frame once. Memory: ``frames`` times one frame of the node
+    (48 frames of 720x540 YUV444PS: 224 MiB)."""
+    if frames < 1:
+        raise ValueError(f"hold_frames: frames={frames} must be at least 1")
+    vs.core.std.SetVideoCache(node, mode=1, fixedsize=1, maxsize=frames)
+    return node
 
 
 def keep_own_chroma(luma: vs.VideoNode, source: vs.VideoNode) -> vs.VideoNode:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "OpenVINO", "cuda_visible"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,47 @@ class Backend:
                 raise ValueError(f"Backend: threads={self.threads} must be at least 1")
             return self.threads
         return max(1, os.cpu_count() or 1)
+
+
+def cuda_visible() -> bool:
+    """Whether a CUDA GPU can be used, decided without importing torch: torch's own answer when it is already
+    imported, else whether NVIDIA's driver is loaded (``/proc/driver/nvidia/version``)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return bool(torch.cuda.is_available())
+    return Path("/proc/driver/nvidia/version").is_file()
+
+
+@dataclass(frozen=True)
+class OpenVINO:
+    """Run an ONNX network on the CPU with OpenVINO, through vs-mlrt's ``ov`` plugin (the PyPI wheel
+    ``vapoursynth-mlrt-ov``), like vs-mlrt's ``Backend.OV_CPU``.
+
+    :param bf16: let OpenVINO compute in bfloat16 where the CPU has it (AMX / AVX512-BF16: about 2x faster again,
+        but outputs differ by up to ~1e-2 on a 0..1 scale); default False: float32, equal to eager torch within
+        1e-6.
+    :param num_streams: inference streams (frames in flight in OpenVINO at once); 1 keeps memory low.
+    :param threads: OpenVINO's CPU threads; None: all cores.
+    """
+
+    bf16: bool = False
+    num_streams: int = 1
+    threads: int | None = None
+
+    @staticmethod
+    def available() -> bool:
+        """Whether the ``ov`` plugin is loaded in this VapourSynth core."""
+        import vapoursynth as vs
+
+        return hasattr(vs.core, "ov")
+
+    def config(self) -> dict[str, str | int]:
+        """The OpenVINO configuration handed to ``core.ov.Model`` (its ``config`` function returns it)."""
+        if self.num_streams < 1:
+            raise ValueError(f"OpenVINO: num_streams={self.num_streams} must be at least 1")
+        cfg: dict[str, str | int] = {"INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32"}
+        if self.threads is not None:
+            if self.threads < 1:
+                raise ValueError(f"OpenVINO: threads={self.threads} must be at least 1")
+            cfg["INFERENCE_NUM_THREADS"] = self.threads
+        return cfg
