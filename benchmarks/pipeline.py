@@ -46,8 +46,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import vapoursynth as vs
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESET = "presets/silent_film.vpy"
@@ -89,15 +93,22 @@ def make_transfer() -> Path:
         return path
     import vapoursynth as vs
 
+    luma = vs.core.resize.Bicubic(truth_clip()[: _count()], SIZE[0], SIZE[1], format=vs.GRAYS, matrix_s="709")
+    return _held_transfer(luma, "ffc4_held", 22, path)
+
+
+def _count() -> int:
+    """Source frames a transfer is made from."""
+    return int(SECONDS * SOURCE_FPS) + 2
+
+
+def _held_transfer(luma: vs.VideoNode, name: str, seed: int, path: Path) -> Path:
+    """Film frames at FILM_FPS from the GRAYS clip ``luma``, ``held`` cadence, film look, H.264 crf 19."""
     from vsrestore.testing.filmgen import Segment, encode_h264, make_case
 
-    core = vs.core
-    truth = truth_clip()
-    count = int(SECONDS * SOURCE_FPS) + 2
-    luma = core.resize.Bicubic(truth[:count], SIZE[0], SIZE[1], format=vs.GRAYS, matrix_s="709")
     frames = np.stack([np.asarray(f[0]).copy() for f in luma.frames(close=True)]).clip(0.0, 1.0)
-    case = make_case("ffc4_held", frames, [Segment("held", int(SECONDS * FILM_FPS))], source_fps=SOURCE_FPS,
-                     film_fps=FILM_FPS, seed=22)
+    case = make_case(name, frames, [Segment("held", int(SECONDS * FILM_FPS))], source_fps=SOURCE_FPS,
+                     film_fps=FILM_FPS, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     return encode_h264(case.frames, path, fps=24, crf=19)
 
@@ -116,18 +127,11 @@ def make_transfer_2k() -> Path:
     import vapoursynth as vs
 
     from vsrestore.core.source import load_source
-    from vsrestore.testing.filmgen import Segment, encode_h264, make_case
     from vsrestore.testing.media import registry_clip
 
-    core = vs.core
     src = load_source(registry_clip("ffc4"))[START:]
-    count = int(SECONDS * SOURCE_FPS) + 2
-    luma = core.resize.Bicubic(src[:count], SIZE_2K[0], SIZE_2K[1], format=vs.GRAYS, matrix_in_s="709")
-    frames = np.stack([np.asarray(f[0]).copy() for f in luma.frames(close=True)]).clip(0.0, 1.0)
-    case = make_case("ffc4_held_2k", frames, [Segment("held", int(SECONDS * FILM_FPS))], source_fps=SOURCE_FPS,
-                     film_fps=FILM_FPS, seed=23)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return encode_h264(case.frames, path, fps=24, crf=19)
+    luma = vs.core.resize.Bicubic(src[: _count()], SIZE_2K[0], SIZE_2K[1], format=vs.GRAYS, matrix_in_s="709")
+    return _held_transfer(luma, "ffc4_held_2k", 23, path)
 
 
 def peak_memory(co: Checkout, args: list[str], frames: int) -> tuple[float, float]:
