@@ -138,12 +138,14 @@ def interpolate(
     return _build(clip, sched, eng, fb, model, detect_cuts, cut_settings, mv_settings, backend, rife_settings)
 
 
-def _mv_engine(clip: vs.VideoNode, settings: MVSettings | None) -> MVEngine:
-    """The mvtools engine on ``clip``, converting to and from mvtools' formats where needed."""
+def _mv_engine(clip: vs.VideoNode, settings: MVSettings | None,
+               durations: Sequence[Fraction] | None = None) -> MVEngine:
+    """The mvtools engine on ``clip`` (per-frame ``durations`` in seconds), converting to and from mvtools'
+    formats where needed."""
     fmt = clip.format
     wfmt = work_format(fmt)
     if wfmt.id == fmt.id:
-        return MVEngine(clip, settings)
+        return MVEngine(clip, settings, durations=durations)
     rgb = fmt.color_family == vs.RGB
     resize = core.resize.Bicubic if wfmt.subsampling_w != fmt.subsampling_w else core.resize.Point
     work = resize(clip, format=wfmt.id, **({"matrix_s": "709"} if rgb else {}))
@@ -152,7 +154,7 @@ def _mv_engine(clip: vs.VideoNode, settings: MVSettings | None) -> MVEngine:
     def to_out(node: vs.VideoNode) -> vs.VideoNode:
         return resize(node, format=fmt.id, **back)
 
-    return MVEngine(work, settings, post=to_out)
+    return MVEngine(work, settings, post=to_out, durations=durations)
 
 
 def _build(clip: vs.VideoNode, sched: Schedule, eng: Engine, fb: Engine, model: str | os.PathLike[str] | None,
@@ -172,7 +174,8 @@ def _build(clip: vs.VideoNode, sched: Schedule, eng: Engine, fb: Engine, model: 
         prop_srcs.append(_remap(pairs, index, template))
     mv: MVEngine | None = None
     if eng == Engine.MVTOOLS and clip.num_frames > 1:
-        mv = _mv_engine(src, mv_settings)
+        durs = [b - a for a, b in zip(sched.starts[:-1], sched.starts[1:], strict=True)]
+        mv = _mv_engine(src, mv_settings, durs)
         prop_srcs.append(_remap(mv.reliability, index, template))
     rife_out: vs.VideoNode | None = None
     if eng == Engine.RIFE and clip.num_frames > 1:

@@ -34,6 +34,14 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   quantile, not the median: the test draws its frame half-way, which is not where that frame lies in a 2/3 or
   3/4 cadence, so many tests of a variable-rate source come out low although compensation helps there;
   weave on old film makes nearly every test lose, and that is what turns compensation off.
+* **Steady global motion overrules the test** (``steady_low``): the test rebuilds frames from neighbours
+  twice as far apart as the interpolator's, so on clean footage with larger motion (a CGI scene, a 3/4
+  cadence) it often loses although compensation wins by several dB at the real spacing. What the test is for
+  -- weave and shake, which move the missing frame off the straight path -- shows directly in the global
+  motion: per pair the global translation is measured (phase correlation, :mod:`.globalmotion`) and compared
+  with its neighbours' (velocities, so a variable-rate cadence is no jerk). Where that irregularity is small
+  (a still camera, a steady pan or zoom), the pair gets the full share; weave on old film (1-3 pixels) keeps
+  the test's verdict.
 * Reliability per pair: ``SCDetection`` on the backward vectors of frame i flags a pair (i, i+1) where too
   many blocks match badly (motion too large or erratic); the caller then falls back for that pair.
 
@@ -43,14 +51,17 @@ mvtools takes 8-16 bit integer GRAY/YUV; other clips are converted to 16-bit for
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import vapoursynth as vs
 
 from vsrestore.core.bridge import shifted
 from vsrestore.core.levels import robust_levels
+
+from .globalmotion import irregularity, shift_node
 
 __all__ = ["MVEngine", "MVSettings", "work_format"]
 
@@ -100,6 +111,12 @@ class MVSettings:
     :param fusion_power: power of the predicted errors in the weights.
     :param fusion_floor: added to every predicted error (8-bit scale of the normalised luma) before the power.
     :param fusion_blend: factor on the blend's weight (above 1: the blend is preferred where errors are alike).
+    :param steady_low: the self-test is overruled where the global motion is steady (see the module notes): a
+        pair whose global-motion irregularity (:func:`~vsrestore.interpolate.globalmotion.irregularity`,
+        pixels) is at most ``steady_low`` gets the full share whatever the test says, one at ``steady_high`` or
+        more keeps the test's share, linear in between; None: the test alone decides.
+    :param steady_high: see ``steady_low`` (pixels).
+    :param steady_window: pairs each side whose irregularities enter the median.
     """
 
     blksize: int = 8
@@ -130,6 +147,9 @@ class MVSettings:
     fusion_power: float = 2.0
     fusion_floor: float = 2.0
     fusion_blend: float = 4.0
+    steady_low: float | None = 0.4
+    steady_high: float = 0.8
+    steady_window: int = 4
 
 
 def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
@@ -214,7 +234,8 @@ def _fusion_masks(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv:
     return direction, compensation
 
 
-def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings) -> vs.VideoNode:
+def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings,
+                durations: Sequence[Fraction] | None = None) -> vs.VideoNode:
     """Per source pair (i, i+1), the share of motion compensation (prop ``VsrMCShare``, 0..1) from a test on the
     clip itself: how much better than a blend motion compensation rebuilds the clip's own frames from their
     neighbours two frames apart (vectors on the proxy ``search``, pictures from ``clip``, both at most
@@ -249,15 +270,33 @@ def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings) -> vs
     db, low, qtl = cfg.validate_db, cfg.validate_low, cfg.validate_quantile
     count = len(offsets)
     base = core.std.BlankClip(y, width=8, height=8, keep=True)
+    steady: list[vs.VideoNode] = []
+    n_pairs = n - 1
+    sw = max(0, cfg.steady_window)
+    durs = [Fraction(1)] * n if durations is None else list(durations)
+    if cfg.steady_low is not None:
+        shifts = shift_node(core.std.ShufflePlanes(clip, 0, vs.GRAY))
+        steady = [shifted(shifts, o) for o in range(-sw - 1, sw + 2)]
+    s_lo, s_hi = cfg.steady_low or 0.0, max(cfg.steady_high, (cfg.steady_low or 0.0) + 1e-6)
 
     def share(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
         fout = f[0].copy()
         gains = [10 * np.log10((float(f[1 + t].props["VsrBAverage"]) + 1e-7)
                                / (float(f[1 + count + t].props["VsrMAverage"]) + 1e-7)) for t in range(count)]
-        fout.props["VsrMCShare"] = min(1.0, max(0.0, (float(np.quantile(gains, qtl)) - low) / db))
+        value = min(1.0, max(0.0, (float(np.quantile(gains, qtl)) - low) / db))
+        if steady:
+            # global translations of pairs n-sw-1 .. n+sw+1 (clamped at the ends, where they are not used)
+            local = [(0.0, 0.0)] * n_pairs
+            for o, fr in zip(range(-sw - 1, sw + 2), f[1 + 2 * count:], strict=True):
+                if 0 <= n + o < n_pairs:
+                    local[n + o] = (float(fr.props["VsrShiftX"]), float(fr.props["VsrShiftY"]))
+            irr = irregularity(local, durs, n, sw)
+            fout.props["VsrMotionIrregularity"] = irr
+            value = max(value, min(1.0, max(0.0, (s_hi - irr) / (s_hi - s_lo))))
+        fout.props["VsrMCShare"] = value
         return fout
 
-    return core.std.ModifyFrame(base, [base, *taps], share)
+    return core.std.ModifyFrame(base, [base, *taps, *steady], share)
 
 
 class MVEngine:
@@ -265,10 +304,13 @@ class MVEngine:
 
     :param clip: the source in :func:`work_format`.
     :param post: applied to every interpolated node (e.g. conversion back to the caller's format).
+    :param durations: per source frame, its duration in seconds (None: all equal); the global-motion
+        irregularity compares velocities with them.
     """
 
     def __init__(self, clip: vs.VideoNode, settings: MVSettings | None = None,
-                 post: Callable[[vs.VideoNode], vs.VideoNode] | None = None) -> None:
+                 post: Callable[[vs.VideoNode], vs.VideoNode] | None = None,
+                 durations: Sequence[Fraction] | None = None) -> None:
         cfg = settings or MVSettings()
         self._post = post
         fmt = clip.format
@@ -323,7 +365,7 @@ class MVEngine:
             self.judge_mask = _judge_mask(search, sup_search, self.bv, self.fv, cfg)
         if self.judge_mask is not None:
             if cfg.validate_db is not None and clip.num_frames >= 4:
-                val = _validation(search, clip, cfg)
+                val = _validation(search, clip, cfg, durations)
                 tagged = core.std.CopyFrameProps(self.judge_mask, val, props=["VsrMCShare"])
                 self.judge_mask = core.akarin.Expr(tagged, "x x.VsrMCShare *")
             self._next = clip[1:] + clip[-1]
