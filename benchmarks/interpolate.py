@@ -19,9 +19,9 @@ against the originals (luma PSNR, dB). Every dropped frame lies half-way between
 
 Methods: repeat and blend (``vsrestore.interpolate`` with those engines), "FlowFPS defaults" (``mv.Super`` +
 ``mv.Analyse`` + ``mv.FlowInter(time=50)``, FlowFPS's drawing routine at the phase it would use, every other
-parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``56af30f`` (``PREVIOUS_REV``,
-main before this round of issue-23 work, the second round), extracted from git and imported side by side) and "vsrestore" (the
-current default).
+parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``56af30f``
+(``PREVIOUS_REV``, main before this round of issue-23 work, the second round), extracted from git and imported
+side by side) and "vsrestore" (the current default).
 
 Speed: output frames per second at 720x540 (bikes upscaled), 16 -> 32 fps, on the CPU, by the wall clock and
 per CPU-second of the process (the second is steadier on a shared machine); the engine as of ``adf0699``
