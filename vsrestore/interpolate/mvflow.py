@@ -244,7 +244,11 @@ def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings,
     small share. Each test draws the middle frame half-way, as the interpolator mostly does (for a
     variable-rate source the tested frame may lie elsewhere between its neighbours, so many of its tests come
     out low, which the high quantile tolerates; drawing it at its true instant instead was tried and lowered
-    the tuning clips' scores: on the CGI clip it turned compensation off altogether)."""
+    the tuning clips' scores: on the CGI clip it turned compensation off altogether). With ``steady_low``, a
+    pair whose global motion is steady (``durations``: seconds per source frame, None for equal ones) gets up
+    to the full share whatever the test says (prop ``VsrMotionIrregularity``, pixels). Steady motion says the
+    path is straight, not that the vectors are right: on small pictures (ffc4's CGI at 320 wide) the rule was
+    seen to overrule a right verdict of the test."""
     assert cfg.validate_db is not None
     n = search.num_frames
     w = min(clip.width, VALIDATE_WIDTH)
