@@ -273,3 +273,28 @@ def test_default_arch_without_regression_head_loads(clip: vs.VideoNode, tmp_path
     with torch.inference_mode():
         half = new(y)
     assert torch.allclose(half, out * 0.5)
+
+
+def test_colour_distribution_consistency_on_real_footage(bikes: vs.VideoNode) -> None:
+    """CDC (NTIRE 2023): zero for a still picture, small for real consecutive frames, larger when the colours
+    jump from frame to frame (every other frame tinted), and larger again across a shot change."""
+    from vsrestore.color.metrics import colour_distribution_consistency, uv_planes
+    from vsrestore.testing.chroma import ycc_to_rgb
+
+    yuv = core.resize.Bicubic(bikes, 320, 136, format=vs.YUV444PS)
+
+    def rgb(n: int, tint: float = 0.0) -> np.ndarray:
+        f = yuv.get_frame(n)
+        uv = uv_planes(f) + np.array([-tint, tint], np.float32)[:, None, None]
+        return ycc_to_rgb(np.asarray(f[0], np.float32), uv)
+
+    run = [rgb(n) for n in range(160, 168)]
+    steady = colour_distribution_consistency(run)
+    assert colour_distribution_consistency([run[0]] * 8) == 0.0
+    assert 0.0 < steady < 0.05, steady
+    jumpy = colour_distribution_consistency([rgb(n, 0.04 * (n % 2)) for n in range(160, 168)])
+    assert jumpy > 3 * steady, (jumpy, steady)
+    cut = colour_distribution_consistency([rgb(n) for n in (160, 161, 162, 163, 10, 11, 12, 13)])
+    assert cut > steady, (cut, steady)
+    with pytest.raises(ValueError, match="two"):
+        colour_distribution_consistency(run[:1])
