@@ -41,6 +41,9 @@ class HmmParams:
     :param switch: per-frame probability of a change of template or phase (pattern change, cut).
     :param deviate: per-frame probability of leaving the template for a free decision (jitter, lost frame).
     :param stay_free: probability that a free decision is followed by another free decision.
+    :param free_far: extra cost (log-likelihood) of a free decision "copy of the frame 2 or more places back":
+        outside a recurring template such copies are rare in films, while gate weave on a nearly still shot
+        often brings a frame closer to the one two places back than to its neighbour.
     :param clip_llr: bound of one lag's log-likelihood ratio (so no single frame is absolute; an exact repeat in
         footage without a pattern, as a 24 -> 25 fps transfer has every 25th frame, still wins on its own).
     :param period_penalty: log-likelihood a template must gain per extra position of its period.
@@ -57,6 +60,7 @@ class HmmParams:
     switch: float = 0.004
     deviate: float = 0.003
     stay_free: float = 0.3
+    free_far: float = 2.0
     clip_llr: float = 8.0
     period_penalty: float = 2.0
     learn_cap: float = 5.0
@@ -263,6 +267,7 @@ def decode(s: np.ndarray, templates: list[Template], params: HmmParams, forced: 
     n_f = ns - n_t
     emit = s[:, np.minimum(tok, lags)].copy()
     emit[:, tok > lags] = -1e9
+    emit[:, (tpl < 0) & (tok >= 2)] -= params.free_far
     if forced:
         for f, k in forced.items():
             if 0 <= f < n:

