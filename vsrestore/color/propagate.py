@@ -1,8 +1,12 @@
 """Keyframe colour carried through the whole shot: a few coloured frames colour every frame of their shots.
 
 Each keyframe steers the frames of its shot in both directions until a scene cut or the next keyframe (no
-fixed reach). Per shot segment (the frames between two neighbouring keyframes, or between a keyframe and the
-clip's end), computed once on the first request under a lock and cached (bounded, least recently used):
+fixed reach). A *pass* carries one keyframe one way (towards the next keyframe or the clip's end); each frame
+takes the passes of its segment (the frames between two neighbouring keyframes). A pass is computed in order
+from its keyframe, under a lock, block by block as frames are asked for; it keeps only checkpoints of its exact
+state (every ``checkpoint_every`` frames, fewer as the shot grows) and the most recent results, so its memory
+does not grow with the shot's length, and a frame asked for again is recomputed from the checkpoint before it,
+bit for bit the same:
 
 * **Chained motion.** Dense motion between consecutive frames comes from mvtools: the vectors are searched on
   the luma at the working size, and compensating a coordinate ramp with them gives, for every pixel of frame
@@ -26,7 +30,7 @@ clip's end), computed once on the first request under a lock and cached (bounded
 
 No colour crosses a cut (:func:`~vsrestore.interpolate.scenecut.pair_analysis`). The work is done at a working
 size (short side 192 by default) whatever the frame size, so memory per frame does not grow with it. Every
-frame's result depends only on its segment, computed the same way whatever the request order, so frames are the
+frame's result depends only on its passes, computed the same way whatever the request order, so frames are the
 same in order, at random or from many threads.
 """
 
@@ -42,6 +46,7 @@ import vapoursynth as vs
 
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
+from .malloc import release_freed_memory
 from .reference import to_yuv444s
 from .stabilize import box_mean
 
@@ -78,12 +83,12 @@ class PropagateSettings:
         (a recursive temporal filter along each pass, restarted at the keyframe, so it never crosses a cut; it
         falls with the motion step's trust); None: none.
     :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
-        kept, most recently computed first (128 at 252x192: 37 MB); a frame that has left is computed again from
+        kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
         its pass's nearest checkpoint, bit for bit the same.
     :param checkpoint_every: frames between a pass's checkpoints (its exact state: 24 bytes a working-size
         pixel), at first; a frame is computed again from at most this many frames before it.
     :param checkpoints: most checkpoints kept per pass: past this the spacing doubles, so a pass's memory does
-        not grow with the shot's length (32 at 252x192: 37 MB).
+        not grow with the shot's length (16 at 252x192: 19 MB).
     :param passes: passes (one keyframe carried one way) kept, most recently used first; one that has left
         starts again from its keyframe when asked for.
     """
@@ -105,9 +110,12 @@ class PropagateSettings:
     class_context: int = 1
     class_bands: int = 3
     class_gain: float = 1.3
-    cache_frames: int = 128
+    class_norm: float | None = None
+    keep_magnitude: float | None = None
+    fallback_norm: float | None = None
+    cache_frames: int = 64
     checkpoint_every: int = 16
-    checkpoints: int = 32
+    checkpoints: int = 16
     passes: int = 4
 
 
@@ -182,6 +190,9 @@ def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _
         table[p] = mean
         spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
     spread = np.sqrt(spread)
+    if cfg.class_norm is not None:  # each class mean brought to its members' mean chroma magnitude
+        mag = np.bincount(idx, np.hypot(chroma[0], chroma[1]).ravel(), minlength=ncls) / np.maximum(cnt, 1)
+        table *= np.clip(mag / np.maximum(np.hypot(table[0], table[1]), 1e-6), 1.0, cfg.class_norm)
     trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
     return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32))
 
@@ -373,7 +384,7 @@ class Propagator:
         if (n - k) * direction > front_d:  # past the front: carry the front on to the end of n's block
             return self._walk(p, p.front, p.front_frames, p.block_end(n), n)
         else:  # behind it: again from the nearest checkpoint before n (or the keyframe)
-            before = [c for c in p.checkpoints if 0 < (n - c) * direction]
+            before = [c for c in p.checkpoints if (n - c) * direction > 0]
             if before:
                 c = max(before, key=lambda c: (c - k) * direction)
                 state, frames = p.checkpoints[c], self._fetch(c)
@@ -514,6 +525,7 @@ def propagate_keyframes(
         ``ColorReferenceWeight`` (mean share of keyframe colours, 0..1).
     """
     cfg = settings or PropagateSettings()
+    release_freed_memory()  # a long render at 2K keeps its peak (see .malloc)
     w, h = propagation_size(luma.width, luma.height, cfg.size)
     y = core.resize.Bicubic(luma, w, h, format=vs.GRAYS, range_in=range_in)
     y16 = core.resize.Point(y, format=vs.GRAY16, range_s="full", range_in_s="full")
@@ -537,6 +549,20 @@ def propagate_keyframes(
 
     prop = Propagator(fetch, raw, y.num_frames, cfg)
 
+    gains: dict[int, float] = {}
+    gain_lock = threading.Lock()
+
+    def fallback_gain(k: int) -> float:
+        """The fallback's chroma magnitude brought to the keyframe's (measured on the keyframe, at most
+        ``fallback_norm``)."""
+        with gain_lock:
+            if k not in gains:
+                ff = fb.get_frame(k)
+                mag = float(np.hypot(np.asarray(plane_view(ff, 1)), np.asarray(plane_view(ff, 2))).mean())
+                have = float(np.hypot(*prop.key(k).chroma).mean())
+                gains[k] = float(np.clip(have / max(mag, 1e-6), 1.0, cfg.fallback_norm or 1.0))
+            return gains[k]
+
     def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
         fy, ff = f[1], f[2]
         fout = f[0].copy()
@@ -549,7 +575,12 @@ def propagate_keyframes(
             uv = auto
         else:
             chroma, known, ref = got
+            if cfg.fallback_norm is not None:
+                auto = auto * fallback_gain(ref)
             uv = known * chroma + (1.0 - known) * auto
+            if cfg.keep_magnitude is not None:  # a blend of two colours keeps their mean magnitude
+                want = known * np.hypot(chroma[0], chroma[1]) + (1.0 - known) * np.hypot(auto[0], auto[1])
+                uv = uv * np.minimum(want / np.maximum(np.hypot(uv[0], uv[1]), 1e-6), cfg.keep_magnitude)
             weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
