@@ -113,6 +113,7 @@ class PropagateSettings:
     class_norm: float | None = None
     keep_magnitude: float | None = None
     fallback_norm: float | None = None
+    new_gain: float | None = None
     cache_frames: int = 64
     checkpoint_every: int = 16
     checkpoints: int = 16
@@ -465,6 +466,13 @@ def _step(key: _Key, st: _State, prev: _Frames, cur: _Frames, n: int, direction:
     shown = np.clip(shown, 0.0, 1.0)
     known = shown + (1.0 - shown) * cls_trust
     chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
+    if cfg.new_gain is not None:  # new content as colourful as the keyframe (mean chroma magnitude), at most x gain
+        mag = np.hypot(chroma[0], chroma[1])
+        new = 1.0 - shown
+        lack = float(np.hypot(key.chroma[0], key.chroma[1]).mean() - mag.mean())
+        if lack > 0:
+            g = min(1.0 + lack / max(float((mag * new).mean()), 1e-6), cfg.new_gain)
+            chroma = chroma * (1.0 + (g - 1.0) * new)
     if cfg.smooth is not None:  # the previous result carried along the motion, where the step held
         a = cfg.smooth * moved
         chroma = a * _sample(st.chroma, back) + (1.0 - a) * chroma
