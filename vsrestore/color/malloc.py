@@ -3,8 +3,8 @@
 glibc's allocator raises its mmap threshold each time a large block is freed (up to 32 MB), after which blocks
 of that size (2K frame planes: 12.7 MB) come from its heaps, whose free space is kept rather than returned, so a
 long render at 2K grows by hundreds of MB that nothing uses. Fixing the threshold (as the environment variable
-``MALLOC_MMAP_THRESHOLD_=131072`` does) keeps blocks of 128 KiB and more mapped on their own and returned when
-freed. Measured with ``benchmarks/keyframe.py --memory`` (see benchmarks/results/keyframe.md).
+``MALLOC_MMAP_THRESHOLD_`` does) keeps blocks of 1 MiB and more mapped on their own and returned when freed.
+Measured with ``benchmarks/keyframe.py --memory`` (see benchmarks/results/keyframe.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import threading
 
 __all__ = ["MMAP_THRESHOLD", "release_freed_memory"]
 
-MMAP_THRESHOLD = 131072  #: bytes: blocks from this size up are mapped on their own (glibc's initial default)
+MMAP_THRESHOLD = 1 << 20  #: bytes: blocks from this size up are mapped on their own (frame planes, not arrays
+#: of the working size: mapping every 200 KB temporary, as 128 KiB does, made the propagation 40 % slower)
 _M_MMAP_THRESHOLD = -3  # mallopt parameter numbers (malloc.h)
 _done = False
 _lock = threading.Lock()

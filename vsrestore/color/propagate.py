@@ -82,6 +82,9 @@ class PropagateSettings:
     :param smooth: share (0..1) of the previous frame's result, carried along the motion, in each frame's
         (a recursive temporal filter along each pass, restarted at the keyframe, so it never crosses a cut; it
         falls with the motion step's trust); None: none.
+    :param new_gain: new content (the share of a frame neither carried nor matched) as colourful as the
+        keyframe: when the frame's mean chroma magnitude is below the keyframe's, its new content's chroma is
+        raised by the factor that makes up the difference, at most this (None: not raised).
     :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
         kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
         its pass's nearest checkpoint, bit for bit the same.
@@ -110,9 +113,6 @@ class PropagateSettings:
     class_context: int = 1
     class_bands: int = 3
     class_gain: float = 1.3
-    class_norm: float | None = None
-    keep_magnitude: float | None = None
-    fallback_norm: float | None = None
     new_gain: float | None = None
     cache_frames: int = 64
     checkpoint_every: int = 16
@@ -191,9 +191,6 @@ def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _
         table[p] = mean
         spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
     spread = np.sqrt(spread)
-    if cfg.class_norm is not None:  # each class mean brought to its members' mean chroma magnitude
-        mag = np.bincount(idx, np.hypot(chroma[0], chroma[1]).ravel(), minlength=ncls) / np.maximum(cnt, 1)
-        table *= np.clip(mag / np.maximum(np.hypot(table[0], table[1]), 1e-6), 1.0, cfg.class_norm)
     trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
     return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32))
 
@@ -557,20 +554,6 @@ def propagate_keyframes(
 
     prop = Propagator(fetch, raw, y.num_frames, cfg)
 
-    gains: dict[int, float] = {}
-    gain_lock = threading.Lock()
-
-    def fallback_gain(k: int) -> float:
-        """The fallback's chroma magnitude brought to the keyframe's (measured on the keyframe, at most
-        ``fallback_norm``)."""
-        with gain_lock:
-            if k not in gains:
-                ff = fb.get_frame(k)
-                mag = float(np.hypot(np.asarray(plane_view(ff, 1)), np.asarray(plane_view(ff, 2))).mean())
-                have = float(np.hypot(*prop.key(k).chroma).mean())
-                gains[k] = float(np.clip(have / max(mag, 1e-6), 1.0, cfg.fallback_norm or 1.0))
-            return gains[k]
-
     def apply(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
         fy, ff = f[1], f[2]
         fout = f[0].copy()
@@ -583,12 +566,7 @@ def propagate_keyframes(
             uv = auto
         else:
             chroma, known, ref = got
-            if cfg.fallback_norm is not None:
-                auto = auto * fallback_gain(ref)
             uv = known * chroma + (1.0 - known) * auto
-            if cfg.keep_magnitude is not None:  # a blend of two colours keeps their mean magnitude
-                want = known * np.hypot(chroma[0], chroma[1]) + (1.0 - known) * np.hypot(auto[0], auto[1])
-                uv = uv * np.minimum(want / np.maximum(np.hypot(uv[0], uv[1]), 1e-6), cfg.keep_magnitude)
             weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
