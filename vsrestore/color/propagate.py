@@ -113,7 +113,7 @@ class PropagateSettings:
     class_context: int = 1
     class_bands: int = 3
     class_gain: float = 1.3
-    new_gain: float | None = None
+    new_gain: float | None = 1.5
     cache_frames: int = 64
     checkpoint_every: int = 16
     checkpoints: int = 16
