@@ -46,7 +46,7 @@ import vapoursynth as vs
 
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
-from .malloc import release_freed_memory
+from .malloc import release_freed_memory, trim
 from .reference import to_yuv444s
 from .stabilize import box_mean
 
@@ -420,6 +420,7 @@ class Propagator:
             dist = (n - p.k) * d
             if dist % p.interval == 0:
                 p.checkpoints[n] = state
+                trim()  # the free pages the block left in the heaps back to the system
                 if len(p.checkpoints) > max(1, self.cfg.checkpoints):  # the spacing doubles: memory stays bounded
                     p.interval *= 2
                     p.checkpoints = {c: s for c, s in p.checkpoints.items() if ((c - p.k) * d) % p.interval == 0}
