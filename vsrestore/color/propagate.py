@@ -415,12 +415,12 @@ class Propagator:
             state = _step(key, state, prev, cur, n, d, self.cfg)
             res = (state.chroma.astype(np.float16), state.known.astype(np.float16))
             self._keep((p.k, d, n), res)
+            trim()  # the free pages the step left in the heaps back to the system
             if n == want:
                 got = res
             dist = (n - p.k) * d
             if dist % p.interval == 0:
                 p.checkpoints[n] = state
-                trim()  # the free pages the block left in the heaps back to the system
                 if len(p.checkpoints) > max(1, self.cfg.checkpoints):  # the spacing doubles: memory stays bounded
                     p.interval *= 2
                     p.checkpoints = {c: s for c, s in p.checkpoints.items() if ((c - p.k) * d) % p.interval == 0}
