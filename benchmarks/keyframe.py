@@ -266,7 +266,7 @@ def memory_run(frames: int, width: int = 2048, height: int = 1556, allocator: bo
     cache is capped at 1 GB (full from the first 40 frames), so what grows with the length is the
     propagation's own.
 
-    :param allocator: False: the propagation's allocator setting (:mod:`vsrestore.color.malloc`) left out.
+    :param allocator: False: the propagation's allocator settings (:mod:`vsrestore.color.malloc`) left out.
     :returns: "peak_MB python_MB": peak RSS and the peak of Python's own allocations (numpy arrays included)."""
     import random
     import resource
@@ -293,14 +293,15 @@ def memory_run(frames: int, width: int = 2048, height: int = 1556, allocator: bo
 
 def memory(lengths: tuple[int, ...] = (40, 160, 400)) -> str:
     """Peak RSS at 2048x1556 for clips of several lengths, each in a fresh process (see :func:`memory_run`), as
-    shipped (glibc's mmap threshold fixed by the propagation, :mod:`vsrestore.color.malloc`) and with glibc's
-    default allocator settings, which keeps memory freed by the frames."""
+    shipped (glibc's mmap threshold fixed and its heaps trimmed by the propagation, :mod:`vsrestore.color.malloc`)
+    and with glibc's default allocator settings, which keep memory freed by the frames."""
     import subprocess
     import sys
 
     lines = ["| allocator | " + " | ".join(f"{n} frames: peak RSS (Python's own) MB" for n in lengths) + " |",
              "|---" * (len(lengths) + 1) + "|"]
-    for label, extra in (("mmap threshold fixed (shipped)", []), ("glibc defaults", ["--memory-defaults"])):
+    for label, extra in (("1 MiB mmap threshold, trim every frame (shipped)", []),
+                         ("glibc defaults", ["--memory-defaults"])):
         parts = []
         for n in lengths:
             r = subprocess.run([sys.executable, __file__, "--memory-run", str(n), *extra], capture_output=True,

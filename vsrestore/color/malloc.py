@@ -3,7 +3,8 @@
 glibc's allocator raises its mmap threshold each time a large block is freed (up to 32 MB), after which blocks
 of that size (2K frame planes: 12.7 MB) come from its heaps, whose free space is kept rather than returned, so a
 long render at 2K grows by hundreds of MB that nothing uses. Fixing the threshold (as the environment variable
-``MALLOC_MMAP_THRESHOLD_`` does) keeps blocks of 1 MiB and more mapped on their own and returned when freed.
+``MALLOC_MMAP_THRESHOLD_`` does) keeps blocks of 1 MiB and more mapped on their own and returned when freed;
+:func:`trim` after each frame a pass computes returns the free pages that smaller blocks leave in the heaps.
 Measured with ``benchmarks/keyframe.py --memory`` (see benchmarks/results/keyframe.md).
 """
 
