@@ -258,43 +258,58 @@ def speed(frames: int = 40) -> str:
     return f"propagation alone at 720x540 (working size 256x192): {frames / secs:.1f} fps"
 
 
-def memory_run(frames: int, width: int = 2048, height: int = 1556) -> float:
+def memory_run(frames: int, width: int = 2048, height: int = 1556, allocator: bool = True) -> str:
     """Peak RSS (MB) of this process after rendering ``frames`` frames of the propagation (one keyframe at frame
     0, flat fallback) on railway frames 700.. upscaled to ``width`` x ``height``, every frame fetched in order and
-    its full-size chroma read (as an encoder would). VapourSynth's frame cache is capped at 1 GB, so what grows
-    with the length is the propagation's own."""
-    import resource
+    its full-size chroma read (as an encoder would), then the frames at 3 random places far apart again (the
+    propagation's results long gone from its cache: computed again from its checkpoints). VapourSynth's frame
+    cache is capped at 1 GB (full from the first 40 frames), so what grows with the length is the
+    propagation's own.
 
+    :param allocator: False: the propagation's allocator settings (:mod:`vsrestore.color.malloc`) left out.
+    :returns: "peak_MB python_MB": peak RSS and the peak of Python's own allocations (numpy arrays included)."""
+    import random
+    import resource
+    import tracemalloc
+
+    if not allocator:
+        import vsrestore.color.malloc as malloc
+
+        malloc._done = True  # as if already set: leaves glibc's defaults
+    tracemalloc.start()
     core.max_cache_size = 1024  # MB: VapourSynth's own frame cache (2K float frames) is bounded by this setting
     truth = _prep(registry_clip("railway"), 700, frames, width, height)
     grey = grey_of(truth)
     flat = core.std.Expr(truth, ["x", "0", "0"])
     small = propagate_keyframes(grey, {0: truth[0]}, flat)
     out = core.resize.Bicubic(small, width, height)
-    for n in range(frames):
+    order = list(range(frames)) + random.Random(1).sample(range(frames // 2, frames), 3)
+    for n in order:
         f = out.get_frame(n)
         float(np.asarray(f[1]).mean())
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    py = tracemalloc.get_traced_memory()[1] / 2**20
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.0f} {py:.0f}"
 
 
 def memory(lengths: tuple[int, ...] = (40, 160, 400)) -> str:
-    """Peak RSS at 2048x1556 for clips of several lengths, each in a fresh process (see :func:`memory_run`), with
-    glibc's default allocator settings and with a fixed mmap threshold (``MALLOC_MMAP_THRESHOLD_=131072``: large
-    blocks go back to the system when freed), which separates live data from memory the allocator keeps."""
-    import os
+    """Peak RSS at 2048x1556 for clips of several lengths, each in a fresh process (see :func:`memory_run`), as
+    shipped (glibc's mmap threshold fixed and its heaps trimmed by the propagation, :mod:`vsrestore.color.malloc`)
+    and with glibc's default allocator settings, which keep memory freed by the frames."""
     import subprocess
     import sys
 
-    lines = []
-    fixed = {"MALLOC_MMAP_THRESHOLD_": "131072"}
-    for label, extra in (("default allocator", {}), ("MALLOC_MMAP_THRESHOLD_=131072", fixed)):
+    lines = ["| allocator | " + " | ".join(f"{n} frames: peak RSS (Python's own) MB" for n in lengths) + " |",
+             "|---" * (len(lengths) + 1) + "|"]
+    for label, extra in (("1 MiB mmap threshold, trim every frame (shipped)", []),
+                         ("glibc defaults", ["--memory-defaults"])):
         parts = []
         for n in lengths:
-            r = subprocess.run([sys.executable, __file__, "--memory-run", str(n)], capture_output=True, text=True,
-                               check=True, env={**os.environ, **extra})
-            parts.append(f"{n} frames: {float(r.stdout.strip().splitlines()[-1]):.0f} MB")
-        lines.append(f"peak RSS of the propagation at 2048x1556 ({label}, fresh process each): " + ", ".join(parts))
-    return "\n".join(lines)
+            r = subprocess.run([sys.executable, __file__, "--memory-run", str(n), *extra], capture_output=True,
+                               text=True, check=True)
+            peak, py = r.stdout.strip().splitlines()[-1].split()
+            parts.append(f"{peak} ({py})")
+        lines.append(f"| {label} | " + " | ".join(parts) + " |")
+    return "peak RSS of the propagation at 2048x1556, a fresh process each\n\n" + "\n".join(lines)
 
 
 def main() -> None:
@@ -313,9 +328,10 @@ def main() -> None:
                     help="a PropagateSettings field for the propagate method (tuning runs; VALUE as Python)")
     ap.add_argument("--memory", action="store_true", help="only measure peak memory at 2048x1556")
     ap.add_argument("--memory-run", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--memory-defaults", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.memory_run:
-        print(memory_run(a.memory_run))
+        print(memory_run(a.memory_run, allocator=not a.memory_defaults))
         return
     if a.memory:
         print(memory())

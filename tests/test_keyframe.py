@@ -21,7 +21,7 @@ from vsrestore.color.api import colorize
 from vsrestore.color.keyframes import INDEX_NAME, image_clip, load_keyframes, read_index
 from vsrestore.color.metrics import chroma_psnr
 from vsrestore.color.options import ColorOut
-from vsrestore.color.propagate import propagate_keyframes
+from vsrestore.color.propagate import PropagateSettings, propagate_keyframes
 from vsrestore.core.source import load_source
 from vsrestore.testing.media import registry_clip
 
@@ -151,6 +151,65 @@ def test_random_order_and_threads_give_the_same_frames(street: tuple[vs.VideoNod
     for n, fut in futures:
         got = planes(fut.result())
         assert all(np.array_equal(x, y) for x, y in zip(got, want[n], strict=True)), n
+
+
+@pytest.fixture(scope="module")
+def long_shot() -> vs.VideoNode:
+    """A pan (railway frames 479-538) cut to another shot (1000-1019), in colour, 160 pixels wide."""
+    return _truth("railway", 479, 60, 160) + _truth("railway", 1000, 20, 160)
+
+
+#: caches far too small for the clip: every pass is recomputed from its checkpoints, which thin out as it goes
+_TINY = PropagateSettings(cache_frames=3, checkpoint_every=3, checkpoints=4, passes=1)
+
+
+def test_bounded_caches_give_the_same_frames_in_any_order(long_shot: vs.VideoNode) -> None:
+    """Keyframes at 0, 40 and 70 of a 60 + 20 frame clip: with caches too small to hold anything (results
+    recomputed from checkpoints, passes restarted from their keyframes), frames asked for far apart (the end of
+    the long shot, then its start, then the middle) and then in order, or shuffled from VapourSynth's threads
+    are bit for bit those of the default caches, props included."""
+    grey, flat = _grey(long_shot), _flat(long_shot)
+    keys = {k: long_shot[k] for k in (0, 40, 70)}
+
+    def frame(f: vs.VideoFrame) -> tuple[np.ndarray, int, float]:
+        return (np.stack([np.asarray(f[p]) for p in range(3)]).copy(), int(f.props["ColorReferenceFrame"]),
+                float(f.props["ColorReferenceWeight"]))
+
+    def same(a: tuple[np.ndarray, int, float], b: tuple[np.ndarray, int, float]) -> bool:
+        return np.array_equal(a[0], b[0]) and a[1:] == b[1:]
+
+    ref = propagate_keyframes(grey, keys, flat)
+    want = [frame(ref.get_frame(n)) for n in range(grey.num_frames)]
+    assert {w[1] for w in want} == {0, 40, 70}
+    tiny = propagate_keyframes(grey, keys, flat, _TINY)
+    for n in [39, 1, 20, 59, 41, 38, 2, 79, 71, *range(grey.num_frames)]:
+        assert same(frame(tiny.get_frame(n)), want[n]), n
+    shuffled = list(range(grey.num_frames))
+    random.Random(7).shuffle(shuffled)
+    tiny = propagate_keyframes(grey, keys, flat, _TINY)
+    futures = [(n, tiny.get_frame_async(n)) for n in shuffled]
+    for n, fut in futures:
+        assert same(frame(fut.result()), want[n]), n
+
+
+def test_memory_does_not_grow_with_the_shot(long_shot: vs.VideoNode) -> None:
+    """The propagation's own arrays (traced by tracemalloc: the results and checkpoints it keeps) peak at the
+    same size for a shot of 24 frames and one of 60, frames asked for in order (bounded caches, small here)."""
+    import tracemalloc
+
+    cfg = PropagateSettings(cache_frames=8, checkpoint_every=2, checkpoints=4, passes=2)
+    peaks = []
+    for count in (24, 60):
+        clip = long_shot[:count]
+        out = propagate_keyframes(_grey(clip), {0: clip[0]}, _flat(clip), cfg)
+        out.get_frame(1)  # the keyframe's tables and the first block: made before measuring
+        tracemalloc.start()
+        for n in range(2, count):
+            out.get_frame(n)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    per_frame = 6 * 160 * long_shot.height  # one result: float16 chroma and share, at the working size
+    assert peaks[1] < peaks[0] + 10 * per_frame, (peaks, per_frame)
 
 
 def test_wrong_keyframes_are_refused_by_name(street: tuple[vs.VideoNode, vs.VideoNode]) -> None:

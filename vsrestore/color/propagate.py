@@ -1,8 +1,12 @@
 """Keyframe colour carried through the whole shot: a few coloured frames colour every frame of their shots.
 
 Each keyframe steers the frames of its shot in both directions until a scene cut or the next keyframe (no
-fixed reach). Per shot segment (the frames between two neighbouring keyframes, or between a keyframe and the
-clip's end), computed once on the first request under a lock and cached (bounded, least recently used):
+fixed reach). A *pass* carries one keyframe one way (towards the next keyframe or the clip's end); each frame
+takes the passes of its segment (the frames between two neighbouring keyframes). A pass is computed in order
+from its keyframe, under a lock, block by block as frames are asked for; it keeps only checkpoints of its exact
+state (every ``checkpoint_every`` frames, fewer as the shot grows) and the most recent results, so its memory
+does not grow with the shot's length, and a frame asked for again is recomputed from the checkpoint before it,
+bit for bit the same:
 
 * **Chained motion.** Dense motion between consecutive frames comes from mvtools: the vectors are searched on
   the luma at the working size, and compensating a coordinate ramp with them gives, for every pixel of frame
@@ -26,7 +30,7 @@ clip's end), computed once on the first request under a lock and cached (bounded
 
 No colour crosses a cut (:func:`~vsrestore.interpolate.scenecut.pair_analysis`). The work is done at a working
 size (short side 192 by default) whatever the frame size, so memory per frame does not grow with it. Every
-frame's result depends only on its segment, computed the same way whatever the request order, so frames are the
+frame's result depends only on its passes, computed the same way whatever the request order, so frames are the
 same in order, at random or from many threads.
 """
 
@@ -42,6 +46,7 @@ import vapoursynth as vs
 
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
+from .malloc import release_freed_memory, trim
 from .reference import to_yuv444s
 from .stabilize import box_mean
 
@@ -77,9 +82,18 @@ class PropagateSettings:
     :param smooth: share (0..1) of the previous frame's result, carried along the motion, in each frame's
         (a recursive temporal filter along each pass, restarted at the keyframe, so it never crosses a cut; it
         falls with the motion step's trust); None: none.
-    :param cache_frames: frames of results kept over all cached segments (each frame 6 bytes a working-size
-        pixel: float16 chroma and trust; 2000 frames at 341x192 are about 0.8 GB). The segment being computed is
-        held whole, so one very long shot between two keyframes can pass this bound while it is in use.
+    :param new_gain: new content (the share of a frame neither carried nor matched) as colourful as the
+        keyframe: when the frame's mean chroma magnitude is below the keyframe's, its new content's chroma is
+        raised by the factor that makes up the difference, at most this (None: not raised).
+    :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
+        kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
+        its pass's nearest checkpoint, bit for bit the same.
+    :param checkpoint_every: frames between a pass's checkpoints (its exact state: 24 bytes a working-size
+        pixel), at first; a frame is computed again from at most this many frames before it.
+    :param checkpoints: most checkpoints kept per pass: past this the spacing doubles, so a pass's memory does
+        not grow with the shot's length (16 at 252x192: 19 MB).
+    :param passes: passes (one keyframe carried one way) kept, most recently used first; one that has left
+        starts again from its keyframe when asked for.
     """
 
     size: int = 192
@@ -95,11 +109,15 @@ class PropagateSettings:
     distance: float = 40.0
     classes_min: int = 40
     class_spread: float = 0.04
-    cache_frames: int = 2000
     smooth: float | None = 0.7
     class_context: int = 1
     class_bands: int = 3
     class_gain: float = 1.3
+    new_gain: float | None = 1.5
+    cache_frames: int = 64
+    checkpoint_every: int = 16
+    checkpoints: int = 16
+    passes: int = 4
 
 
 def propagation_size(width: int, height: int, size: int) -> tuple[int, int]:
@@ -229,16 +247,56 @@ class _Frames:
     cut_next: bool  # a scene cut lies between this frame and the next
 
 
-class _Segment:
-    """Per frame of a segment: (chroma (2, H, W) float16, trust (H, W) float16), or absent (not reached)."""
+@dataclass(frozen=True)
+class _State:
+    """A pass's whole state after frame ``n``: resuming from it gives the following frames bit for bit.
 
-    def __init__(self) -> None:
-        self.frames: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.refs: dict[int, int] = {}  # the keyframe whose colours reach the frame (the nearer of two)
+    ``m``: (2, H, W) positions in the keyframe; ``trust``: (H, W); ``chroma``/``known``: frame n's result (the
+    smoothing's memory), float32."""
+
+    n: int
+    m: np.ndarray
+    trust: np.ndarray
+    chroma: np.ndarray
+    known: np.ndarray
+
+
+@dataclass
+class _Pass:
+    """One keyframe carried one way until ``limit`` (the last frame it may reach) or a cut.
+
+    Only checkpoints are kept (the state every ``interval`` frames from the keyframe, the interval doubling when
+    there are more than the settings' ``checkpoints``), plus the furthest state reached (``front``), so a pass's
+    memory does not grow with the shot's length; a frame whose result has left the cache is recomputed from the
+    nearest checkpoint before it, which gives the same result bit for bit."""
+
+    k: int
+    direction: int
+    limit: int  # the last frame it may reach (before the next keyframe, the clip's end or its reach)
+    interval: int
+    front: _State
+    front_frames: _Frames
+    checkpoints: dict[int, _State]
+    end: int | None = None  # the first frame a cut stops it at (None: not met yet)
+
+    def reaches(self, n: int) -> bool:
+        d = (n - self.k) * self.direction
+        return 0 < d <= (self.limit - self.k) * self.direction and (
+            self.end is None or d < (self.end - self.k) * self.direction)
+
+    def block_end(self, n: int) -> int:
+        """The checkpoint frame at or after ``n`` (the end of its block), at most the limit."""
+        d = (n - self.k) * self.direction
+        d = -(-d // self.interval) * self.interval
+        return self.k + self.direction * min(d, (self.limit - self.k) * self.direction)
 
 
 class Propagator:
-    """Computes and caches the propagated chroma of the segments between keyframes (see the module doc)."""
+    """Computes the propagated chroma of each frame from its segment's passes (see the module doc).
+
+    Memory is bounded whatever the shots' lengths: per pass, its checkpoints (at most the settings'
+    ``checkpoints`` + 2 states of 24 bytes a working-size pixel) and the ``passes`` most recently used passes;
+    results (6 bytes a working-size pixel) of the ``cache_frames`` most recently computed frames."""
 
     def __init__(
         self,
@@ -254,7 +312,8 @@ class Propagator:
         self.num_frames = num_frames
         self.cfg = cfg
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[int, int], _Segment] = OrderedDict()
+        self._passes: OrderedDict[tuple[int, int], _Pass] = OrderedDict()
+        self._results: OrderedDict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._key_lock = threading.Lock()
 
     def key(self, k: int) -> _Key:
@@ -275,94 +334,148 @@ class Propagator:
         if n in self._raw:
             k = self.key(n)
             return k.chroma, np.ones(k.luma.shape, np.float32), n
-        seg_id = self.segment_of(n)
+        left, right = self.segment_of(n)
         with self._lock:
-            seg = self._cache.get(seg_id)
-            if seg is None:
-                seg = self._compute(*seg_id)
-                self._cache[seg_id] = seg
-                self._trim()
-            self._cache.move_to_end(seg_id)
-        got = seg.frames.get(n)
-        if got is None:
+            fwd = self._get(left, +1, right, n) if left >= 0 else None
+            bwd = self._get(right, -1, left, n) if right < self.num_frames else None
+        if fwd is not None and bwd is not None:
+            (ca, ta), (cb, tb) = fwd, bwd
+            d0 = self.cfg.distance
+            wa = ta.astype(np.float32) / (1.0 + (n - left) / d0) + 1e-4
+            wb = tb.astype(np.float32) / (1.0 + (right - n) / d0) + 1e-4
+            c = ((wa * ca + wb * cb) / (wa + wb)).astype(np.float16)
+            t = np.maximum(ta, tb)
+            return c.astype(np.float32), t.astype(np.float32), left if n - left <= right - n else right
+        if fwd is None and bwd is None:
             return None
-        return got[0].astype(np.float32), got[1].astype(np.float32), seg.refs[n]
+        c16, t16 = fwd if fwd is not None else bwd  # type: ignore[misc]
+        return c16.astype(np.float32), t16.astype(np.float32), left if fwd is not None else right
 
-    def _trim(self) -> None:
-        total = sum(len(s.frames) for s in self._cache.values())
-        while len(self._cache) > 1 and total > self.cfg.cache_frames:
-            _, old = self._cache.popitem(last=False)
-            total -= len(old.frames)
+    # ---- passes: computed lazily, block by block, from checkpoints ------------------------------------------
 
-    def _pass(self, k: int, stop: int, direction: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Carry keyframe k towards ``stop`` (exclusive) in ``direction`` (+1 / -1) until a cut.
+    def _pass_of(self, k: int, direction: int, stop: int) -> _Pass:
+        pid = (k, direction)
+        p = self._passes.get(pid)
+        if p is None:
+            reach = self.cfg.reach if self.cfg.reach is not None else self.num_frames
+            edge = self.num_frames - 1 if direction > 0 else 0
+            limit = stop - direction  # the frame before the next keyframe (or the clip's end)
+            limit = min(limit, edge, k + reach) if direction > 0 else max(limit, edge, k - reach)
+            p = _Pass(k, direction, limit, max(1, self.cfg.checkpoint_every), *self._start(k), {})
+            self._passes[pid] = p
+            while len(self._passes) > max(1, self.cfg.passes):
+                self._passes.popitem(last=False)
+        self._passes.move_to_end(pid)
+        return p
 
-        :returns: {frame: (chroma, known)}: the keyframe's colours (carried, matched, or from its class table for
-            new content) and their share (0..1) against the fallback, float16."""
-        cfg = self.cfg
+    def _get(self, k: int, direction: int, stop: int, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Pass (k, direction)'s result at frame n: (chroma, known) float16, or None when it does not reach n."""
+        p = self._pass_of(k, direction, stop)
+        rid = (k, direction, n)
+        if not p.reaches(n):
+            return None
+        got = self._results.get(rid)
+        if got is not None:
+            self._results.move_to_end(rid)
+            return got
+        front_d = (p.front.n - k) * direction
+        if (n - k) * direction > front_d:  # past the front: carry the front on to the end of n's block
+            return self._walk(p, p.front, p.front_frames, p.block_end(n), n)
+        else:  # behind it: again from the nearest checkpoint before n (or the keyframe)
+            before = [c for c in p.checkpoints if (n - c) * direction > 0]
+            if before:
+                c = max(before, key=lambda c: (c - k) * direction)
+                state, frames = p.checkpoints[c], self._fetch(c)
+            else:
+                state, frames = self._start(k)
+        return self._walk(p, state, frames, p.block_end(n), n)
+
+    def _start(self, k: int) -> tuple[_State, _Frames]:
+        """A pass's state at its keyframe k (every pixel at its own place, trusted, the keyframe's colours)."""
         key = self.key(k)
         h, w = key.luma.shape
-        grid = _ramp(h, w)
-        m = grid.copy()
-        trust = np.ones((h, w), np.float32)
-        last_c, last_t = key.chroma, np.ones((h, w), np.float32)  # the previous frame's result (smoothing)
-        prev = self._fetch(k)
-        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        n = k + direction
-        reach = cfg.reach if cfg.reach is not None else self.num_frames
-        while n != stop and 0 <= n < self.num_frames and abs(n - k) <= reach:
-            cur = self._fetch(n)
-            if (prev.cut_next if direction > 0 else cur.cut_next):
-                break
-            back = cur.to_prev if direction > 0 else cur.to_next  # where cur's pixels are in prev
-            there = prev.to_next if direction > 0 else prev.to_prev  # and back again
-            m = _sample(m, back)
-            trust = _sample(trust, back)
-            fb = np.hypot(*(_sample(there, back) - grid))
-            step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
-            moved = _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
-            trust *= moved
-            chroma, match, _ = _window_match(key, cur.luma, m, cfg)
-            trust = np.maximum(trust, match)
-            shown = trust
-            if cfg.far is not None and float(trust.min()) < 0.5:
-                far, _, support = _window_match(key, cur.luma, m, cfg, cfg.far, cfg.far_sigma)
-                fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
-                shown = trust + fc
-                chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
-            cls, cls_trust = _class_fill(key, cur.luma, cfg)  # new content: where the keyframe shows similar picture
-            cls = cls * cfg.class_gain
-            shown = np.clip(shown, 0.0, 1.0)
-            known = shown + (1.0 - shown) * cls_trust
-            chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
-            if cfg.smooth is not None:  # the previous result carried along the motion, where the step held
-                a = cfg.smooth * moved
-                chroma = a * _sample(last_c, back) + (1.0 - a) * chroma
-                known = a * _sample(last_t, back) + (1.0 - a) * known
-            last_c, last_t = chroma, known
-            out[n] = (chroma.astype(np.float16), known.astype(np.float16))
-            prev = cur
-            n += direction
-        return out
+        one = np.ones((h, w), np.float32)
+        return _State(k, _ramp(h, w), one, key.chroma, one), self._fetch(k)
 
-    def _compute(self, left: int, right: int) -> _Segment:
-        seg = _Segment()
-        fwd = self._pass(left, right, +1) if left >= 0 else {}
-        bwd = self._pass(right, left, -1) if right < self.num_frames else {}
-        d0 = self.cfg.distance
-        for n in sorted(set(fwd) | set(bwd)):
-            if n in fwd and n in bwd:
-                (ca, ta), (cb, tb) = fwd[n], bwd[n]
-                wa = ta.astype(np.float32) / (1.0 + (n - left) / d0) + 1e-4
-                wb = tb.astype(np.float32) / (1.0 + (right - n) / d0) + 1e-4
-                c = (wa * ca + wb * cb) / (wa + wb)
-                t = np.maximum(ta, tb)
-                seg.frames[n] = (c.astype(np.float16), t.astype(np.float16))
-                seg.refs[n] = left if n - left <= right - n else right
-            else:
-                seg.frames[n] = fwd[n] if n in fwd else bwd[n]
-                seg.refs[n] = left if n in fwd else right
-        return seg
+    def _walk(self, p: _Pass, state: _State, prev: _Frames, upto: int,
+              want: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Carry the pass from ``state`` (after frame ``state.n``, whose frames are ``prev``) to frame ``upto``
+        (inclusive) or a cut, caching every result, keeping checkpoints, moving the front.
+
+        :returns: the result at frame ``want`` (None: a cut stops the pass before it)."""
+        key = self.key(p.k)
+        d = p.direction
+        n = state.n + d
+        got = None
+        while (upto - n) * d >= 0:
+            cur = self._fetch(n)
+            if prev.cut_next if d > 0 else cur.cut_next:
+                p.end = n
+                break
+            state = _step(key, state, prev, cur, n, d, self.cfg)
+            res = (state.chroma.astype(np.float16), state.known.astype(np.float16))
+            self._keep((p.k, d, n), res)
+            trim()  # the free pages the step left in the heaps back to the system
+            if n == want:
+                got = res
+            dist = (n - p.k) * d
+            if dist % p.interval == 0:
+                p.checkpoints[n] = state
+                if len(p.checkpoints) > max(1, self.cfg.checkpoints):  # the spacing doubles: memory stays bounded
+                    p.interval *= 2
+                    p.checkpoints = {c: s for c, s in p.checkpoints.items() if ((c - p.k) * d) % p.interval == 0}
+            if dist > (p.front.n - p.k) * d:
+                p.front, p.front_frames = state, cur
+            prev = cur
+            n += d
+        return got
+
+    def _keep(self, rid: tuple[int, int, int], res: tuple[np.ndarray, np.ndarray]) -> None:
+        self._results[rid] = res
+        self._results.move_to_end(rid)
+        while len(self._results) > max(1, self.cfg.cache_frames):
+            self._results.popitem(last=False)
+
+
+def _step(key: _Key, st: _State, prev: _Frames, cur: _Frames, n: int, direction: int,
+          cfg: PropagateSettings) -> _State:
+    """One frame of a pass: the state after frame ``n`` from the state after its neighbour towards the keyframe
+    (``prev``: that neighbour's frames, ``cur``: frame n's)."""
+    h, w = key.luma.shape
+    grid = _ramp(h, w)
+    back = cur.to_prev if direction > 0 else cur.to_next  # where cur's pixels are in prev
+    there = prev.to_next if direction > 0 else prev.to_prev  # and back again
+    m = _sample(st.m, back)
+    trust = _sample(st.trust, back)
+    fb = np.hypot(*(_sample(there, back) - grid))
+    step = np.sqrt(np.maximum(box_mean((_sample(prev.luma, back) - cur.luma) ** 2), 0.0))
+    moved = _ramp_fall(fb, cfg.fb_tol, 3 * cfg.fb_tol) * _ramp_fall(step, cfg.step_tol, 2 * cfg.step_tol)
+    trust *= moved
+    chroma, match, _ = _window_match(key, cur.luma, m, cfg)
+    trust = np.maximum(trust, match)
+    shown = trust
+    if cfg.far is not None and float(trust.min()) < 0.5:
+        far, _, support = _window_match(key, cur.luma, m, cfg, cfg.far, cfg.far_sigma)
+        fc = (1.0 - trust) * np.clip(2.0 * support, 0.0, 1.0)
+        shown = trust + fc
+        chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
+    cls, cls_trust = _class_fill(key, cur.luma, cfg)  # new content: where the keyframe shows similar picture
+    cls = cls * cfg.class_gain
+    shown = np.clip(shown, 0.0, 1.0)
+    known = shown + (1.0 - shown) * cls_trust
+    chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
+    if cfg.new_gain is not None:  # new content as colourful as the keyframe (mean chroma magnitude), at most x gain
+        mag = np.hypot(chroma[0], chroma[1])
+        new = 1.0 - shown
+        lack = float(np.hypot(key.chroma[0], key.chroma[1]).mean() - mag.mean())
+        if lack > 0:
+            g = min(1.0 + lack / max(float((mag * new).mean()), 1e-6), cfg.new_gain)
+            chroma = chroma * (1.0 + (g - 1.0) * new)
+    if cfg.smooth is not None:  # the previous result carried along the motion, where the step held
+        a = cfg.smooth * moved
+        chroma = a * _sample(st.chroma, back) + (1.0 - a) * chroma
+        known = a * _sample(st.known, back) + (1.0 - a) * known
+    return _State(n, m, trust, chroma, known)
 
 
 def _motion_clips(y16: vs.VideoNode) -> tuple[vs.VideoNode, vs.VideoNode]:
@@ -418,6 +531,7 @@ def propagate_keyframes(
         ``ColorReferenceWeight`` (mean share of keyframe colours, 0..1).
     """
     cfg = settings or PropagateSettings()
+    release_freed_memory()  # a long render at 2K keeps its peak (see .malloc)
     w, h = propagation_size(luma.width, luma.height, cfg.size)
     y = core.resize.Bicubic(luma, w, h, format=vs.GRAYS, range_in=range_in)
     y16 = core.resize.Point(y, format=vs.GRAY16, range_s="full", range_in_s="full")
