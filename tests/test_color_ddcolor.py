@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 import vapoursynth as vs
 
 from vsrestore.color.api import colorize
@@ -26,6 +25,7 @@ from vsrestore.color.models.ddcolor import DDColorColorizer, DDColorKind, build_
 from vsrestore.color.models.ddcolor.lab import gray_lightness, lab_to_rgb
 from vsrestore.color.options import ColorArch, ColorMerge, ColorOut
 from vsrestore.core.weights import WeightsError
+from vsrestore.testing.ddcolor_weights import random_state_dict
 
 core = vs.core
 Shape = tuple[int, ...]
@@ -129,15 +129,7 @@ def sane_tiny_state_dict(seed: int, bias: tuple[float, float] = (18.0, -30.0)) -
     """Random DDColor-tiny weights whose spectral-norm vectors are real singular vectors (as after training),
     so activations stay finite; the refine conv is boosted (sigma / 300) and biased towards a colour so the
     output ab has a visible, spatially varying size (tens of Lab units)."""
-    torch.manual_seed(seed)
-    sd = build_ddcolor(DDColorKind.TINY).state_dict()
-    for k in [k for k in sd if k.endswith("weight_orig")]:
-        w, p = sd[k].flatten(1), k[: -len("orig")]
-        v = F.normalize(torch.randn(w.shape[1]), dim=0)
-        for _ in range(15):
-            u = F.normalize(w @ v, dim=0)
-            v = F.normalize(w.t() @ u, dim=0)
-        sd[p + "u"], sd[p + "v"] = u, v
+    sd = random_state_dict(seed, DDColorKind.TINY, iterations=15)
     sd["refine_net.0.0.weight_u"] = sd["refine_net.0.0.weight_u"] / 300
     sd["refine_net.0.0.bias"] = torch.tensor(bias)
     return sd

