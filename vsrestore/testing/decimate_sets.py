@@ -1,7 +1,9 @@
 """The decimator's case sets: tuning (parameters are chosen on it) and reporting (never tuned on).
 
 The two sets share no seed and no source clip. Sources are real footage without repeats of their own (checked:
-no periodic dips in their neighbour differences); ranges skip black leaders and titles. The 1906 film has
+no periodic dips in their neighbour differences), and, in the tuning set's nearly still group, real
+photographs filmed by a slowly drifting camera (:mod:`vsrestore.testing.stillgen`); ranges skip black leaders
+and titles. The 1906 film has
 repeats of its own (frames printed twice, some nearly exact): its frames that are markedly closer to one of
 the three frames kept before them than the film's motion around them are left out (:func:`distinct_frames`),
 so a case's truth is the generator's alone.
