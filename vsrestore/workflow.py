@@ -245,6 +245,13 @@ def restore(
                 "in its overrides.txt, then pass it with --overrides")
         report.warnings.append(note)
         warn(note)
+    if an.still:
+        shown = ", ".join(f"{a}-{b}" for a, b in an.still[:8]) + (" ..." if len(an.still) > 8 else "")
+        note = (f"input frames {shown} are too still for repeated frames to show; the decimator carried the "
+                f"cadence around them through (or kept every frame); check them with `vsrestore analyze {src_p}` "
+                "and set them in its overrides.txt if the film's cadence is known")
+        report.warnings.append(note)
+        warn(note)
 
     kset, film_frames = None, 0
     if values.get("keyframes") is not None:

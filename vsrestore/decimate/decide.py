@@ -18,6 +18,7 @@ from vsrestore.decimate.evidence import EvidenceModel
 from vsrestore.decimate.metrics import MetricParams, compute_metrics
 from vsrestore.decimate.overrides import Overrides, read_overrides
 from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
+from vsrestore.decimate.stillness import StillParams, visibility
 from vsrestore.decimate.template import HmmParams, Template, fit
 
 __all__ = ["Analysis", "DecisionKind", "analyze"]
@@ -30,6 +31,8 @@ FUNC = "vsrestore.decimate"
 UNSURE = 0.9
 #: a run of "no repeats" at least this long between two repeat-template runs is named in the report
 INTERRUPTED_RUN = 12
+#: still passages at least this long (input frames) are named in the report
+STILL_RUN = 12
 
 
 class DecisionKind(StrEnum):
@@ -55,6 +58,8 @@ class Analysis:
     :ivar durations: per output frame, its duration in seconds as a fraction.
     :ivar metrics: lag distances (N, L) the decisions were made on; ``dust``: per input frame dust share.
     :ivar forced: input frames whose decision came from the override file.
+    :ivar still: input frame ranges (first, last) too still for a repeat to show (the picture barely changes:
+        :mod:`vsrestore.decimate.stillness`); decisions there follow the cadence found around them.
     """
 
     num_frames: int
@@ -70,6 +75,7 @@ class Analysis:
     metrics: np.ndarray
     dust: np.ndarray
     forced: list[int] = field(default_factory=list)
+    still: list[tuple[int, int]] = field(default_factory=list)
 
     def kind(self, n: int) -> DecisionKind:
         return DecisionKind.NEW if self.tokens[n] == 0 else DecisionKind.COPY
@@ -148,6 +154,7 @@ class Analysis:
             "forced": self.forced,
             "unsure": [list(r) for r in self.unsure()],
             "interrupted": [list(r) for r in self.interrupted()],
+            "still": [list(r) for r in self.still],
         }
 
 
@@ -178,6 +185,15 @@ def _film_ids(tokens: list[int]) -> list[int]:
 
 #: a template followed for fewer input frames than this does not change the output rate (half a second at 24 fps)
 MIN_RUN = 12
+
+
+def _still_ranges(m: np.ndarray, params: StillParams | None, min_run: int = STILL_RUN) -> list[tuple[int, int]]:
+    """Input frame ranges (first, last) of at least ``min_run`` frames where repeats cannot show."""
+    if params is None or m.shape[0] == 0:
+        return []
+    still = visibility(m, params) < 0.5
+    edges = np.flatnonzero(np.diff(np.r_[0, still.astype(np.int8), 0]))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_run]
 
 
 def _smooth_runs(tpl: np.ndarray, min_run: int) -> np.ndarray:
@@ -332,5 +348,5 @@ def analyze(
         num_frames=clip.num_frames, fps=fps, tokens=tokens, confidence=list(dec["confidence"]),
         film=_film_ids(tokens), templates=[t.letters() for t in templates], template_of=list(dec["template_of"]),
         rate=rate, variable=variable, durations=durations, metrics=m, dust=dust,
-        forced=sorted(ov.forced) if ov else [],
+        forced=sorted(ov.forced) if ov else [], still=_still_ranges(m, hp.still),
     )

@@ -50,7 +50,7 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
     ranges = an.unsure()
     gaps = an.interrupted()
-    if not ranges and not gaps:
+    if not ranges and not gaps and not an.still:
         return []
     out = []
     if ranges:
@@ -60,6 +60,11 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     if gaps:
         out.append(f"WARNING: the repeat pattern stops and starts again around input frames {_ranges(gaps, most)} "
                    "(decided: no repeats there).")
+    if an.still:
+        out.append(f"WARNING: input frames {_ranges(an.still, most)} are too still for repeats to show (every frame "
+                   "is as far from the one before as from the ones two and three back: grain and weave only); "
+                   "there the cadence found around them is carried through, or every frame is kept where none "
+                   "was found. If the film's cadence is known, set it there in overrides.txt.")
     return [
         *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",

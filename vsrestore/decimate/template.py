@@ -22,6 +22,7 @@ import numpy as np
 
 from vsrestore.decimate.evidence import EvidenceModel, evidence
 from vsrestore.decimate.periodic import PeriodicParams, periodic_evidence
+from vsrestore.decimate.stillness import StillParams, visibility
 
 __all__ = [
     "HmmParams",
@@ -53,6 +54,8 @@ class HmmParams:
         about 11 fps; silent films were shot at 12-24).
     :param periodic: how recurring dips are found on the footage's own scale
         (:mod:`vsrestore.decimate.periodic`); None: the evidence model alone.
+    :param still: how still passages are found, where the copy evidence is ignored and the cadence around them
+        carries through (:mod:`vsrestore.decimate.stillness`); None: evidence counts everywhere.
     """
 
     max_period: int = 10
@@ -67,6 +70,7 @@ class HmmParams:
     min_support: int = 3
     min_new: float = 0.45
     periodic: PeriodicParams | None = PeriodicParams()
+    still: StillParams | None = StillParams()
 
 
 @dataclass(frozen=True)
@@ -381,6 +385,8 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
     e = evidence(m, model, params.clip_llr)
     if params.periodic is not None:
         e = np.clip(e + periodic_evidence(m, params.periodic), -params.clip_llr, params.clip_llr)
+    if params.still is not None:
+        e = e * visibility(m, params.still)[:, None]
     s = token_scores(e)
     templates = learn_templates(s, params)
     if not any(t.tokens == (0,) for t in templates):
