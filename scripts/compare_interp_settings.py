@@ -1,0 +1,61 @@
+"""Compare the interpolator's default with other ``MVSettings`` on the TUNING clips only (issue 23 exploration).
+
+For each tuning clip of ``benchmarks/interpolate.py`` (first ``frames`` frames) and each film rate (1/2, 2/3,
+3/4 of 24 fps), prints the mean luma PSNR (dB) of the rebuilt dropped frames for the blend, the default and the
+variant, then the means over all rows.
+
+Run:  OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/compare_interp_settings.py 80 min_blksize=8 refine_thsad=200
+(each ``key=value`` is an ``MVSettings`` field; values are Python literals).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import vapoursynth as vs
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.interpolate import MODES, TUNING, as_clip, decode, psnr, thin  # noqa: E402
+from vsrestore.interpolate import Engine, MVSettings, interpolate  # noqa: E402
+
+core = vs.core
+
+
+def compare(frames: int, variant: MVSettings, cache: Path) -> None:
+    """Print, per tuning row and over all rows, blend / default / variant PSNR (dB)."""
+    rows: list[dict[str, float]] = []
+    for name, seg in TUNING.items():
+        arr = decode(seg, cache)[:frames]
+        clip = as_clip(arr)
+        for mode in MODES:
+            kept, durs = thin(len(arr), mode)
+            sub = core.std.Splice([clip[k] for k in kept])
+            dropped = [k for k in range(kept[-1]) if k not in set(kept)]
+            nodes = {"blend": interpolate(sub, 24, engine=Engine.BLEND, durations=durs),
+                     "default": interpolate(sub, 24, durations=durs),
+                     "variant": interpolate(sub, 24, durations=durs, mv_settings=variant)}
+            res = {k: float(np.mean([psnr(arr[i], np.asarray(nd.get_frame(i)[0])) for i in dropped]))
+                   for k, nd in nodes.items()}
+            rows.append(res)
+            print(f"{name} {mode}: blend {res['blend']:.3f} default {res['default']:.3f} variant "
+                  f"{res['variant']:.3f} gain {res['variant'] - res['default']:+.3f}", flush=True)
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    print(f"mean: default {mean['default']:.3f} variant {mean['variant']:.3f} "
+          f"gain {mean['variant'] - mean['default']:+.3f}")
+
+
+def main() -> None:
+    core.num_threads = 2
+    frames = int(sys.argv[1])
+    fields = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in sys.argv[2:])}
+    compare(frames, MVSettings(**fields), Path(tempfile.gettempdir()) / "vsrestore_bench_interp")
+
+
+if __name__ == "__main__":
+    main()
