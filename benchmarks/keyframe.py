@@ -52,6 +52,7 @@ import vapoursynth as vs
 from vsrestore.color.api import colorize
 from vsrestore.color.keyframes import check_keyframes
 from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flicker, uv_planes
+from vsrestore.color.newmatch import MatchSettings
 from vsrestore.color.options import ColorOut
 from vsrestore.color.propagate import PropagateSettings, propagate_keyframes
 from vsrestore.core.backend import Backend
@@ -125,8 +126,8 @@ CACHE: Path | None = None  # --cache: the automatic model's chroma per clip, kep
 def auto_chroma(case: Case) -> np.ndarray:
     """(N, 2, H, W) float16 chroma of ``colorize(grey)`` (default model, stabilised, CPU), computed once per clip
     (and kept under ``--cache``): the ``automatic`` method, and the fallback that ``propagate`` is given."""
-    path = CACHE / f"auto_{case.name}_{case.truth.width}x{case.truth.height}_{case.truth.num_frames}.npy" \
-        if CACHE is not None else None
+    path = CACHE / (f"auto_{case.name}_{case.truth.width}x{case.truth.height}_{case.truth.num_frames}"
+                    f"_{model_tag()}.npy") if CACHE is not None else None
     if path is not None and path.is_file():
         return np.load(path)
     if case.name in _AUTO:
@@ -142,6 +143,18 @@ def auto_chroma(case: Case) -> np.ndarray:
 
 
 _AUTO: dict[str, np.ndarray] = {}
+
+
+def model_tag() -> str:
+    """First 12 hex digits of the SHA-256 of the default colouriser's weights file (the one ``colorize(grey)``
+    loads): the cached chroma is that of the model the user gets, and a changed default (issue 20's gain 1.0)
+    is not read from a cache made before it."""
+    import hashlib
+
+    from vsrestore.color.loader import DEFAULT_MODEL, INFO
+    from vsrestore.core.weights import resolve_weights
+
+    return hashlib.sha256(resolve_weights(None, INFO, default=DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
 SETTINGS = PropagateSettings()  # --param: the propagation's settings (tuning runs)
 
 
@@ -337,7 +350,10 @@ def main() -> None:
         print(memory())
         return
     global SETTINGS
-    SETTINGS = replace(PropagateSettings(), **{k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)})
+    params = {k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)}
+    if isinstance(params.get("match"), dict):  # match={'k': 8, ...}: MatchSettings fields
+        params["match"] = MatchSettings(**params["match"])
+    SETTINGS = replace(PropagateSettings(), **params)
     if a.speed:
         print(speed())
         return
