@@ -47,6 +47,7 @@ import vapoursynth as vs
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
 from .malloc import release_freed_memory, trim
+from .newmatch import MatchSettings, NewContentMatcher
 from .reference import to_yuv444s
 from .stabilize import box_mean
 
@@ -85,6 +86,11 @@ class PropagateSettings:
     :param new_gain: new content (the share of a frame neither carried nor matched) as colourful as the
         keyframe: when the frame's mean chroma magnitude is below the keyframe's, its new content's chroma is
         raised by the factor that makes up the difference, at most this (None: not raised).
+    :param match: new content matched pixel by pixel against the keyframe (:mod:`.newmatch`: the chroma of
+        the nearest keyframe pixels by a luma/texture descriptor, a medoid, not a mean) before the class table,
+        which then fills only where the match is not confident (None: the class table alone).
+    :param fallback_gain: factor on the fallback's chroma where it fills what the keyframes do not know, in
+        frames a keyframe reaches (frames no keyframe reaches keep the fallback as it is).
     :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
         kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
         its pass's nearest checkpoint, bit for bit the same.
@@ -114,6 +120,8 @@ class PropagateSettings:
     class_bands: int = 3
     class_gain: float = 1.3
     new_gain: float | None = 1.5
+    match: MatchSettings | None = None
+    fallback_gain: float = 1.0
     cache_frames: int = 64
     checkpoint_every: int = 16
     checkpoints: int = 16
@@ -155,6 +163,7 @@ class _Key:
     chroma: np.ndarray
     table: np.ndarray  # (2, classes) mean chroma per class
     trust: np.ndarray  # (classes,) 0..1
+    matcher: NewContentMatcher | None = None  # the nearest-neighbour match of new content (settings' ``match``)
 
 
 _LB, _SB = 24, 6  # luma and contrast classes
@@ -192,7 +201,8 @@ def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _
         spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
     spread = np.sqrt(spread)
     trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
-    return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32))
+    matcher = NewContentMatcher(luma, chroma, cfg.match) if cfg.match is not None else None
+    return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32), matcher)
 
 
 def _class_fill(key: _Key, y: np.ndarray, cfg: PropagateSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -461,6 +471,11 @@ def _step(key: _Key, st: _State, prev: _Frames, cur: _Frames, n: int, direction:
         chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
     cls, cls_trust = _class_fill(key, cur.luma, cfg)  # new content: where the keyframe shows similar picture
     cls = cls * cfg.class_gain
+    if key.matcher is not None:  # the nearest keyframe pixels first; the class table where they are not sure
+        mc, mt = key.matcher.fill(cur.luma, shown < 0.98)
+        both = mt + (1.0 - mt) * cls_trust
+        cls = (mt * mc + (1.0 - mt) * cls_trust * cls) / np.maximum(both, 1e-6)
+        cls_trust = both
     shown = np.clip(shown, 0.0, 1.0)
     known = shown + (1.0 - shown) * cls_trust
     chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
@@ -567,7 +582,7 @@ def propagate_keyframes(
             uv = auto
         else:
             chroma, known, ref = got
-            uv = known * chroma + (1.0 - known) * auto
+            uv = known * chroma + (1.0 - known) * cfg.fallback_gain * auto
             weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
