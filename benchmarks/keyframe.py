@@ -32,8 +32,9 @@ per-frame PSNRs), colourfulness (Hasler & Suesstrunk) as a ratio to the truth's,
 PSNR by distance from the keyframe (1-10, 11-40, 41-160 frames).
 
 Usage: ``OMP_NUM_THREADS=1 python benchmarks/keyframe.py [--set report|tune] [--frames 160] [--width 480]
-[--methods ...] [--clips ...] [--cache DIR] [--scores FILE] [--param NAME=VALUE ...] [--out FILE]``; ``--speed``
-times the propagation at 720x540; ``--memory`` measures its peak RSS at 2048x1556 for 40, 160 and 400 frames.
+[--methods ...] [--clips ...] [--cache DIR] [--scores FILE] [--param NAME=VALUE ...] [--out FILE] [--grid PNG]``;
+``--speed`` times the propagation at 720x540; ``--memory`` measures its peak RSS at 2048x1556 for 40, 160 and 400
+frames.
 """
 
 from __future__ import annotations
@@ -256,6 +257,27 @@ def score(case: Case, out: vs.VideoNode, truth_flicker: float, truth_colour: flo
     return Score(float(p.mean()), by_bin, float(np.mean(colours)) / truth_colour, flick / truth_flicker, secs)
 
 
+GRID_ROWS = (("countryside", 10), ("countryside", 150), ("people", 10), ("people", 150))
+GRID_COLS = ("truth", "propagate", "automatic")
+
+
+def grid(path: Path, nodes: dict[tuple[str, str], vs.VideoNode]) -> None:
+    """Write a PNG: rows ``GRID_ROWS`` (clip, frame) of the clips run, columns truth / propagate / automatic
+    (the nodes scored, ``nodes[(clip, method)]``, truth under "truth")."""
+    from PIL import Image
+
+    rows = []
+    for cname, n in GRID_ROWS:
+        if all((cname, c) in nodes for c in GRID_COLS):
+            tiles = []
+            for c in GRID_COLS:
+                f = nodes[(cname, c)].get_frame(n)
+                tiles.append(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
+            rows.append(np.concatenate(tiles, 1))
+    if rows:
+        Image.fromarray((np.concatenate(rows, 0) * 255 + 0.5).astype(np.uint8)).save(path)
+
+
 def speed(frames: int = 40) -> str:
     """Frames per second of the propagation alone (the automatic model's cost comes on top where it is the
     fallback: see benchmarks/colorize.py), on railway frames 700-739 at 720x540, one keyframe at frame 0, every
@@ -336,6 +358,8 @@ def main() -> None:
     ap.add_argument("--clips", help="only these clips (comma-separated names)")
     ap.add_argument("--scores", type=Path, help="JSON file of per-clip scores, added to (runs of a few clips each "
                     "fill it; the tables cover every clip in it)")
+    ap.add_argument("--grid", type=Path, help="write a PNG of frames 10 and 150 of countryside and people (truth, "
+                    "propagate, automatic) here, when those clips and methods are run")
     ap.add_argument("--speed", action="store_true", help="only time the propagation at 720x540")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a PropagateSettings field for the propagate method (tuning runs; VALUE as Python)")
@@ -367,6 +391,7 @@ def main() -> None:
         for cname, ms in json.loads(a.scores.read_text()).items():
             table[cname] = {m: Score(**v) for m, v in ms.items()}
     wanted = set(a.clips.split(",")) if a.clips else None
+    nodes: dict[tuple[str, str], vs.VideoNode] = {}
     for case in cases(a.set, a.frames, a.width):
         if wanted is not None and case.name not in wanted:
             continue
@@ -375,14 +400,19 @@ def main() -> None:
             colourfulness(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
             for f in (case.truth.get_frame(n) for n in range(0, case.truth.num_frames, 4))]))
         table.setdefault(case.name, {})
+        nodes[(case.name, "truth")] = case.truth
         for m in methods:
-            s = score(case, METHODS[m](case), truth_fl, truth_col)
+            node = METHODS[m](case)
+            nodes[(case.name, m)] = node
+            s = score(case, node, truth_fl, truth_col)
             table[case.name][m] = s
             print(f"{case.name:9s} {m:14s} {s.psnr:6.2f} dB  bins {' '.join(f'{b:6.2f}' for b in s.by_bin)}  "
                   f"colour {s.colourful:4.2f}  flicker {s.flicker:4.2f}  ({s.seconds:.0f} s)", flush=True)
         if a.scores is not None:
             a.scores.write_text(json.dumps({c: {m: asdict(v) for m, v in ms.items()} for c, ms in table.items()},
                                            indent=1) + "\n")
+    if a.grid is not None:
+        grid(a.grid, nodes)
     names = list(table)
     lines += ["### Chroma PSNR (dB, mean over the frames of each clip but the keyframes)", "",
               "| method | " + " | ".join(names) + " | mean |", "|---" * (len(names) + 2) + "|"]
