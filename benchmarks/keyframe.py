@@ -53,7 +53,6 @@ import vapoursynth as vs
 from vsrestore.color.api import colorize
 from vsrestore.color.keyframes import check_keyframes
 from vsrestore.color.metrics import chroma_psnr, colourfulness, compensated_flicker, uv_planes
-from vsrestore.color.newmatch import MatchSettings
 from vsrestore.color.options import ColorOut
 from vsrestore.color.propagate import PropagateSettings, propagate_keyframes
 from vsrestore.core.backend import Backend
@@ -375,8 +374,6 @@ def main() -> None:
         return
     global SETTINGS
     params = {k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)}
-    if isinstance(params.get("match"), dict):  # match={'k': 8, ...}: MatchSettings fields
-        params["match"] = MatchSettings(**params["match"])
     SETTINGS = replace(PropagateSettings(), **params)
     if a.speed:
         print(speed())

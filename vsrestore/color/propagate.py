@@ -22,7 +22,8 @@ bit for bit the same:
 * **New content** (trust low): colours from where the keyframe shows similar picture: the keyframe's mean
   chroma per class (luma, local contrast, band of the picture), confident where the class is well populated
   and of one colour; the automatic model's prediction only where neither knows. The class table is that of the
-  keyframe the pass carries, so it never crosses a cut either.
+  keyframe the pass carries, so it never crosses a cut either. The fallback's chroma is scaled by
+  ``fallback_gain`` (0.5) where a keyframe reaches the frame.
 * **Temporal smoothing** along each pass: each frame's result takes a share of the previous frame's, carried
   along the motion where the motion step holds (a recursive filter that restarts at the keyframe and stops
   with the pass at a cut).
@@ -47,7 +48,6 @@ import vapoursynth as vs
 from ..core.planes import plane_view
 from ..interpolate.scenecut import pair_analysis
 from .malloc import release_freed_memory, trim
-from .newmatch import MatchSettings, NewContentMatcher
 from .reference import to_yuv444s
 from .stabilize import box_mean
 
@@ -86,11 +86,9 @@ class PropagateSettings:
     :param new_gain: new content (the share of a frame neither carried nor matched) as colourful as the
         keyframe: when the frame's mean chroma magnitude is below the keyframe's, its new content's chroma is
         raised by the factor that makes up the difference, at most this (None: not raised).
-    :param match: new content matched pixel by pixel against the keyframe (:mod:`.newmatch`: the chroma of
-        the nearest keyframe pixels by a luma/texture descriptor, a medoid, not a mean) before the class table,
-        which then fills only where the match is not confident (None: the class table alone).
     :param fallback_gain: factor on the fallback's chroma where it fills what the keyframes do not know, in
-        frames a keyframe reaches (frames no keyframe reaches keep the fallback as it is).
+        frames a keyframe reaches (default 0.5: the automatic default's gain 1.0 is a guess that costs chroma
+        PSNR where the keyframe knows part of the picture; frames no keyframe reaches keep the fallback as is).
     :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
         kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
         its pass's nearest checkpoint, bit for bit the same.
@@ -120,8 +118,7 @@ class PropagateSettings:
     class_bands: int = 3
     class_gain: float = 1.3
     new_gain: float | None = 1.5
-    match: MatchSettings | None = None
-    fallback_gain: float = 1.0
+    fallback_gain: float = 0.5
     cache_frames: int = 64
     checkpoint_every: int = 16
     checkpoints: int = 16
@@ -163,7 +160,6 @@ class _Key:
     chroma: np.ndarray
     table: np.ndarray  # (2, classes) mean chroma per class
     trust: np.ndarray  # (classes,) 0..1
-    matcher: NewContentMatcher | None = None  # the nearest-neighbour match of new content (settings' ``match``)
 
 
 _LB, _SB = 24, 6  # luma and contrast classes
@@ -201,8 +197,7 @@ def _make_key(luma: np.ndarray, chroma: np.ndarray, cfg: PropagateSettings) -> _
         spread += np.maximum(s2 / np.maximum(cnt, 1) - mean**2, 0.0)
     spread = np.sqrt(spread)
     trust = np.clip(cnt / cfg.classes_min, 0, 1) / (1.0 + (spread / cfg.class_spread) ** 2)
-    matcher = NewContentMatcher(luma, chroma, cfg.match) if cfg.match is not None else None
-    return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32), matcher)
+    return _Key(luma, chroma, table.astype(np.float32), trust.astype(np.float32))
 
 
 def _class_fill(key: _Key, y: np.ndarray, cfg: PropagateSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -471,11 +466,6 @@ def _step(key: _Key, st: _State, prev: _Frames, cur: _Frames, n: int, direction:
         chroma = (trust * chroma + fc * far) / np.maximum(shown, 1e-6)
     cls, cls_trust = _class_fill(key, cur.luma, cfg)  # new content: where the keyframe shows similar picture
     cls = cls * cfg.class_gain
-    if key.matcher is not None:  # the nearest keyframe pixels first; the class table where they are not sure
-        mc, mt = key.matcher.fill(cur.luma, shown < 0.98)
-        both = mt + (1.0 - mt) * cls_trust
-        cls = (mt * mc + (1.0 - mt) * cls_trust * cls) / np.maximum(both, 1e-6)
-        cls_trust = both
     shown = np.clip(shown, 0.0, 1.0)
     known = shown + (1.0 - shown) * cls_trust
     chroma = (shown * chroma + (1.0 - shown) * cls_trust * cls) / np.maximum(known, 1e-6)
