@@ -261,8 +261,8 @@ GRID_COLS = ("truth", "propagate", "automatic")
 
 
 def grid(path: Path, nodes: dict[tuple[str, str], vs.VideoNode]) -> None:
-    """Write a PNG: rows ``GRID_ROWS`` (clip, frame) of the clips run, columns truth / propagate / automatic
-    (the nodes scored, ``nodes[(clip, method)]``, truth under "truth")."""
+    """Write a PNG at half size: rows ``GRID_ROWS`` (clip, frame) of the clips run, columns truth / propagate /
+    automatic (the nodes scored, ``nodes[(clip, method)]``, truth under "truth")."""
     from PIL import Image
 
     rows = []
@@ -273,8 +273,9 @@ def grid(path: Path, nodes: dict[tuple[str, str], vs.VideoNode]) -> None:
                 f = nodes[(cname, c)].get_frame(n)
                 tiles.append(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
             rows.append(np.concatenate(tiles, 1))
-    if rows:
-        Image.fromarray((np.concatenate(rows, 0) * 255 + 0.5).astype(np.uint8)).save(path)
+    if rows:  # at half size: the repository keeps a small PNG
+        im = Image.fromarray((np.concatenate(rows, 0) * 255 + 0.5).astype(np.uint8))
+        im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS).save(path)
 
 
 def speed(frames: int = 40) -> str:
