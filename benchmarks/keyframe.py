@@ -32,8 +32,9 @@ per-frame PSNRs), colourfulness (Hasler & Suesstrunk) as a ratio to the truth's,
 PSNR by distance from the keyframe (1-10, 11-40, 41-160 frames).
 
 Usage: ``OMP_NUM_THREADS=1 python benchmarks/keyframe.py [--set report|tune] [--frames 160] [--width 480]
-[--methods ...] [--clips ...] [--cache DIR] [--scores FILE] [--param NAME=VALUE ...] [--out FILE]``; ``--speed``
-times the propagation at 720x540; ``--memory`` measures its peak RSS at 2048x1556 for 40, 160 and 400 frames.
+[--methods ...] [--clips ...] [--cache DIR] [--scores FILE] [--param NAME=VALUE ...] [--out FILE] [--grid PNG]``;
+``--speed`` times the propagation at 720x540; ``--memory`` measures its peak RSS at 2048x1556 for 40, 160 and 400
+frames.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ CACHE: Path | None = None  # --cache: the automatic model's chroma per clip, kep
 def auto_chroma(case: Case) -> np.ndarray:
     """(N, 2, H, W) float16 chroma of ``colorize(grey)`` (default model, stabilised, CPU), computed once per clip
     (and kept under ``--cache``): the ``automatic`` method, and the fallback that ``propagate`` is given."""
-    path = CACHE / f"auto_{case.name}_{case.truth.width}x{case.truth.height}_{case.truth.num_frames}.npy" \
-        if CACHE is not None else None
+    path = CACHE / (f"auto_{case.name}_{case.truth.width}x{case.truth.height}_{case.truth.num_frames}"
+                    f"_{model_tag()}.npy") if CACHE is not None else None
     if path is not None and path.is_file():
         return np.load(path)
     if case.name in _AUTO:
@@ -142,6 +143,18 @@ def auto_chroma(case: Case) -> np.ndarray:
 
 
 _AUTO: dict[str, np.ndarray] = {}
+
+
+def model_tag() -> str:
+    """First 12 hex digits of the SHA-256 of the default colouriser's weights file (the one ``colorize(grey)``
+    loads): the cached chroma is that of the model the user gets, and a changed default (issue 20's gain 1.0)
+    is not read from a cache made before it."""
+    import hashlib
+
+    from vsrestore.color.loader import DEFAULT_MODEL, INFO
+    from vsrestore.core.weights import resolve_weights
+
+    return hashlib.sha256(resolve_weights(None, INFO, default=DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
 SETTINGS = PropagateSettings()  # --param: the propagation's settings (tuning runs)
 
 
@@ -243,6 +256,28 @@ def score(case: Case, out: vs.VideoNode, truth_flicker: float, truth_colour: flo
     return Score(float(p.mean()), by_bin, float(np.mean(colours)) / truth_colour, flick / truth_flicker, secs)
 
 
+GRID_ROWS = (("countryside", 10), ("countryside", 150), ("people", 10), ("people", 150))
+GRID_COLS = ("truth", "propagate", "automatic")
+
+
+def grid(path: Path, nodes: dict[tuple[str, str], vs.VideoNode]) -> None:
+    """Write a PNG at half size: rows ``GRID_ROWS`` (clip, frame) of the clips run, columns truth / propagate /
+    automatic (the nodes scored, ``nodes[(clip, method)]``, truth under "truth")."""
+    from PIL import Image
+
+    rows = []
+    for cname, n in GRID_ROWS:
+        if all((cname, c) in nodes for c in GRID_COLS):
+            tiles = []
+            for c in GRID_COLS:
+                f = nodes[(cname, c)].get_frame(n)
+                tiles.append(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
+            rows.append(np.concatenate(tiles, 1))
+    if rows:  # at half size: the repository keeps a small PNG
+        im = Image.fromarray((np.concatenate(rows, 0) * 255 + 0.5).astype(np.uint8))
+        im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS).save(path)
+
+
 def speed(frames: int = 40) -> str:
     """Frames per second of the propagation alone (the automatic model's cost comes on top where it is the
     fallback: see benchmarks/colorize.py), on railway frames 700-739 at 720x540, one keyframe at frame 0, every
@@ -323,6 +358,8 @@ def main() -> None:
     ap.add_argument("--clips", help="only these clips (comma-separated names)")
     ap.add_argument("--scores", type=Path, help="JSON file of per-clip scores, added to (runs of a few clips each "
                     "fill it; the tables cover every clip in it)")
+    ap.add_argument("--grid", type=Path, help="write a PNG of frames 10 and 150 of countryside and people (truth, "
+                    "propagate, automatic) here, when those clips and methods are run")
     ap.add_argument("--speed", action="store_true", help="only time the propagation at 720x540")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a PropagateSettings field for the propagate method (tuning runs; VALUE as Python)")
@@ -337,7 +374,8 @@ def main() -> None:
         print(memory())
         return
     global SETTINGS
-    SETTINGS = replace(PropagateSettings(), **{k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)})
+    params = {k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in a.param)}
+    SETTINGS = replace(PropagateSettings(), **params)
     if a.speed:
         print(speed())
         return
@@ -351,6 +389,7 @@ def main() -> None:
         for cname, ms in json.loads(a.scores.read_text()).items():
             table[cname] = {m: Score(**v) for m, v in ms.items()}
     wanted = set(a.clips.split(",")) if a.clips else None
+    nodes: dict[tuple[str, str], vs.VideoNode] = {}
     for case in cases(a.set, a.frames, a.width):
         if wanted is not None and case.name not in wanted:
             continue
@@ -359,14 +398,19 @@ def main() -> None:
             colourfulness(ycc_to_rgb(np.asarray(f[0], np.float32), uv_planes(f)))
             for f in (case.truth.get_frame(n) for n in range(0, case.truth.num_frames, 4))]))
         table.setdefault(case.name, {})
+        nodes[(case.name, "truth")] = case.truth
         for m in methods:
-            s = score(case, METHODS[m](case), truth_fl, truth_col)
+            node = METHODS[m](case)
+            nodes[(case.name, m)] = node
+            s = score(case, node, truth_fl, truth_col)
             table[case.name][m] = s
             print(f"{case.name:9s} {m:14s} {s.psnr:6.2f} dB  bins {' '.join(f'{b:6.2f}' for b in s.by_bin)}  "
                   f"colour {s.colourful:4.2f}  flicker {s.flicker:4.2f}  ({s.seconds:.0f} s)", flush=True)
         if a.scores is not None:
             a.scores.write_text(json.dumps({c: {m: asdict(v) for m, v in ms.items()} for c, ms in table.items()},
                                            indent=1) + "\n")
+    if a.grid is not None:
+        grid(a.grid, nodes)
     names = list(table)
     lines += ["### Chroma PSNR (dB, mean over the frames of each clip but the keyframes)", "",
               "| method | " + " | ".join(names) + " | mean |", "|---" * (len(names) + 2) + "|"]

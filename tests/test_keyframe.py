@@ -108,6 +108,27 @@ def test_a_keyframe_after_a_cut_changes_nothing_before_it() -> None:
         assert f.props["ColorReferenceFrame"] == own, n
 
 
+def test_fallback_gain_scales_only_what_the_keyframes_leave_to_the_fallback() -> None:
+    """A grey keyframe (zero chroma) and a constant fallback: where a keyframe reaches, the output is the
+    fallback's share times ``fallback_gain`` (so the default 0.5 gives half of 1.0's chroma, frame for frame,
+    and some fallback colour does show where new content appears); the shot no keyframe reaches keeps the
+    fallback exactly."""
+    a = _truth("railway", 479, 20, 160)
+    b = core.resize.Bicubic(_truth("beach", 0, 10, 160), a.width, a.height)
+    clip = a + b
+    grey = _grey(clip)
+    fallback = core.std.Expr(clip, ["x", "0.1", "-0.05"])
+    key = core.std.Expr(clip[0], ["x", "0", "0"])
+    one = propagate_keyframes(grey, {0: key}, fallback, PropagateSettings(fallback_gain=1.0))
+    half = propagate_keyframes(grey, {0: key}, fallback)  # the default: 0.5
+    for n in (5, 19):
+        u1, uh = _uv(one.get_frame(n)), _uv(half.get_frame(n))
+        assert np.abs(u1).max() > 0.001, n  # the pan's new content takes some of the fallback
+        np.testing.assert_allclose(uh, 0.5 * u1, atol=1e-6)
+    for n in (20, 29):
+        assert np.allclose(_uv(half.get_frame(n)), [[[0.1]], [[-0.05]]], atol=1e-6), n
+
+
 @pytest.fixture(scope="module")
 def street() -> tuple[vs.VideoNode, vs.VideoNode]:
     """24 frames of the railway's street scene as 8-bit 4:2:0 grey (the input) and its colour (the truth)."""

@@ -159,7 +159,7 @@ def colorize(
         same picture (refused with the reason otherwise, see :func:`.keyframes.check_keyframes`). Each one
         colours its whole shot, both directions, until a scene cut or the next keyframe (see
         :mod:`.propagate`): carried frame to frame along motion, new content coloured from where the keyframe
-        shows similar picture, the automatic prediction only where neither knows.
+        shows similar picture, the automatic prediction (at half its chroma) only where neither knows.
     :param reference_radius: the most frames on each side a keyframe reaches (default None: its whole shot).
     :param backend: torch device / precision / threads (default: CUDA + fp16 when present, else CPU fp32).
     :param tile: tile side in working-size pixels for the default model (None: whole picture, the default and

@@ -22,7 +22,8 @@ bit for bit the same:
 * **New content** (trust low): colours from where the keyframe shows similar picture: the keyframe's mean
   chroma per class (luma, local contrast, band of the picture), confident where the class is well populated
   and of one colour; the automatic model's prediction only where neither knows. The class table is that of the
-  keyframe the pass carries, so it never crosses a cut either.
+  keyframe the pass carries, so it never crosses a cut either. The fallback's chroma is scaled by
+  ``fallback_gain`` (0.5) where a keyframe reaches the frame.
 * **Temporal smoothing** along each pass: each frame's result takes a share of the previous frame's, carried
   along the motion where the motion step holds (a recursive filter that restarts at the keyframe and stops
   with the pass at a cut).
@@ -85,6 +86,9 @@ class PropagateSettings:
     :param new_gain: new content (the share of a frame neither carried nor matched) as colourful as the
         keyframe: when the frame's mean chroma magnitude is below the keyframe's, its new content's chroma is
         raised by the factor that makes up the difference, at most this (None: not raised).
+    :param fallback_gain: factor on the fallback's chroma where it fills what the keyframes do not know, in
+        frames a keyframe reaches (default 0.5: the automatic default's gain 1.0 is a guess that costs chroma
+        PSNR where the keyframe knows part of the picture; frames no keyframe reaches keep the fallback as is).
     :param cache_frames: results (a frame of one pass: float16 chroma and share, 6 bytes a working-size pixel)
         kept, most recently computed first (64 at 252x192: 19 MB); a frame that has left is computed again from
         its pass's nearest checkpoint, bit for bit the same.
@@ -114,6 +118,7 @@ class PropagateSettings:
     class_bands: int = 3
     class_gain: float = 1.3
     new_gain: float | None = 1.5
+    fallback_gain: float = 0.5
     cache_frames: int = 64
     checkpoint_every: int = 16
     checkpoints: int = 16
@@ -567,7 +572,7 @@ def propagate_keyframes(
             uv = auto
         else:
             chroma, known, ref = got
-            uv = known * chroma + (1.0 - known) * auto
+            uv = known * chroma + (1.0 - known) * cfg.fallback_gain * auto
             weight = float(known.mean())
         plane_view(fout, 1)[...] = uv[0]
         plane_view(fout, 2)[...] = uv[1]
