@@ -7,10 +7,12 @@ compression, so on the still passage a repeat and a new film frame look alike.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from vsrestore.decimate import HmmParams, analyze
+from vsrestore.decimate import HmmParams, analyze, parse_overrides
 from vsrestore.decimate import decide as decide_mod
 from vsrestore.decimate.report import summary_lines
 from vsrestore.decimate.stillness import StillParams, visibility
@@ -72,6 +74,11 @@ def test_report_names_still_passages(source: np.ndarray) -> None:
     a, b = an.still[0]
     assert f"input frames {a}-{b} are too still for repeats to show" in text
     assert an.to_dict()["still"] == [[a, b] for a, b in an.still]
+    # the override line the report suggests is one the override file takes, and it keeps the cadence
+    line = re.search(r"'(pattern [0-9]+-[0-9]+ [A-Z]+)'", text)
+    assert line is not None and line.group(1) == f"pattern {a}-{b} AAB"
+    forced = parse_overrides(line.group(1), num_frames=an.num_frames).forced
+    assert sorted(forced) == list(range(a, b + 1))
 
 
 def test_no_repeat_film_with_a_still_passage_stays_whole(source: np.ndarray) -> None:

@@ -61,10 +61,14 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
         out.append(f"WARNING: the repeat pattern stops and starts again around input frames {_ranges(gaps, most)} "
                    "(decided: no repeats there).")
     if an.still:
+        around = next((t for t in an.templates if t != "ABCD"), None)
+        example = (f"'pattern {an.still[0][0]}-{an.still[0][1]} {around}', the pattern found around it"
+                   if around else f"e.g. 'pattern {an.still[0][0]}-{an.still[0][1]} AAB' for 16 fps film at 24 fps")
         out.append(f"WARNING: input frames {_ranges(an.still, most)} are too still for repeats to show (every frame "
                    "is as far from the one before as from the ones two and three back: grain and weave only); "
                    "there the cadence found around them is carried through, or every frame is kept where none "
-                   "was found. If the film's cadence is known, set it there in overrides.txt.")
+                   "was found (grey in timeline.png). If the film's cadence is known, set it there in overrides.txt"
+                   f" ({example}).")
     return [
         *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",
@@ -108,6 +112,9 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     if copies.any():
         ys = an.metrics[np.where(copies)[0], tok[copies] - 1]
         ax.scatter(x[copies], ys, s=10, c="k", marker="v", label="decided copy (its lag)", zorder=3)
+    for i, (a, b) in enumerate(an.still):
+        ax.axvspan(a - 0.5, b + 0.5, color="0.85", zorder=0,
+                   label="too still to see repeats (cadence carried through)" if i == 0 else None)
     ax.set_yscale("log")
     ax.set_ylabel("distance")
     ax.legend(loc="upper right", fontsize=8)
