@@ -19,9 +19,10 @@ import numpy as np
 import vapoursynth as vs
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark is a script, not a package
 
-from benchmarks.interpolate import MODES, TUNING, as_clip, decode, psnr, thin  # noqa: E402
+from interpolate import MODES, TUNING, as_clip, decode, psnr, thin  # noqa: E402
+
 from vsrestore.interpolate import Engine, MVSettings, interpolate  # noqa: E402
 
 core = vs.core
@@ -50,12 +51,22 @@ def compare(frames: int, variant: MVSettings, cache: Path) -> None:
           f"gain {mean['variant'] - mean['default']:+.3f}")
 
 
-def main() -> None:
+def main() -> int:
+    usage = "usage: compare_interp_settings.py FRAMES [FIELD=VALUE ...]   (e.g. 80 min_blksize=8)"
+    if len(sys.argv) < 2 or not sys.argv[1].isdigit() or any("=" not in a for a in sys.argv[2:]):
+        print(usage, file=sys.stderr)
+        return 2
+    try:
+        fields = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in sys.argv[2:])}
+        settings = MVSettings(**fields)
+    except (ValueError, SyntaxError, TypeError) as e:
+        print(f"compare_interp_settings.py: bad FIELD=VALUE ({e}); the fields are MVSettings's\n{usage}",
+              file=sys.stderr)
+        return 2
     core.num_threads = 2
-    frames = int(sys.argv[1])
-    fields = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in sys.argv[2:])}
-    compare(frames, MVSettings(**fields), Path(tempfile.gettempdir()) / "vsrestore_bench_interp")
+    compare(int(sys.argv[1]), settings, Path(tempfile.gettempdir()) / "vsrestore_bench_interp")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

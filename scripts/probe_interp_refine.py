@@ -27,15 +27,16 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import vapoursynth as vs
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark is a script, not a package
 
-from benchmarks.interpolate import MODES, TUNING, as_clip, decode, thin  # noqa: E402
+from interpolate import MODES, TUNING, as_clip, decode, thin  # noqa: E402
+
 from vsrestore.interpolate.mvflow import MVEngine  # noqa: E402
 
 if TYPE_CHECKING:
@@ -96,13 +97,15 @@ def build_cnn(channels: int = 8) -> nn.Module:
     class RefineNet(nn.Module):
         def __init__(self) -> None:
             super().__init__()
+            last = nn.Conv2d(channels, 1, 3, padding=1)
             self.body = nn.Sequential(
                 nn.Conv2d(len(FEATURES), channels, 3, padding=1), nn.ReLU(),
                 nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
-                nn.Conv2d(channels, 1, 3, padding=1),
+                last,
             )
-            nn.init.zeros_(self.body[-1].weight)
-            nn.init.zeros_(self.body[-1].bias)
+            nn.init.zeros_(last.weight)
+            assert last.bias is not None
+            nn.init.zeros_(last.bias)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x[:, :1] + self.body(x)
@@ -201,7 +204,8 @@ def main() -> None:
     args = ap.parse_args()
     core.num_threads = 2
     if args.cmd == "dump":
-        np.savez(args.out, **dump(args.frames, args.crop, args.per_frame, args.cache))
+        arrays: dict[str, Any] = dump(args.frames, args.crop, args.per_frame, args.cache)
+        np.savez(args.out, **arrays)
         return
     data = dict(np.load(args.data))
     data.setdefault("per_frame", np.array(4))
