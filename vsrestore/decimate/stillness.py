@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from vsrestore.decimate.evidence import _rolling_quantiles
 from vsrestore.decimate.metrics import split
 
 __all__ = ["StillParams", "lag_spread", "visibility"]
@@ -70,18 +70,10 @@ def visibility(m: np.ndarray, params: StillParams = StillParams()) -> np.ndarray
     ok_rows = np.isfinite(top).any(axis=1)
     level = np.full(r.size, np.nan)
     level[ok_rows] = np.nanmedian(top[ok_rows], axis=1)
-    med = _window_median(r, params.window, np.inf)
+    # medians over +-window frames (a window with no measured frame: not still)
+    med = np.nan_to_num(_rolling_quantiles(r, params.window, [0.5])[0], nan=np.inf)
+    near = np.nan_to_num(_rolling_quantiles(level, params.window, [0.5])[0], nan=0.0)
     v = np.clip((med - params.low) / max(params.high - params.low, 1e-9), 0.0, 1.0)
     v[np.nan_to_num(r, nan=0.0) > params.deep] = 1.0
-    v[_window_median(level, params.window, 0.0) > params.near] = 1.0
+    v[near > params.near] = 1.0
     return v
-
-
-def _window_median(x: np.ndarray, half: int, empty: float) -> np.ndarray:
-    """Median of the finite values of ``x`` within +-``half`` frames of each frame (``empty`` where none)."""
-    pad = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    win = sliding_window_view(pad, 2 * half + 1)
-    out = np.full(x.size, empty)
-    ok = np.isfinite(win).any(axis=1)
-    out[ok] = np.nanmedian(win[ok], axis=1)
-    return out
