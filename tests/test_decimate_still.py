@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from vsrestore.decimate import HmmParams, analyze, parse_overrides
+from vsrestore.decimate import HmmParams, analyze, parse_overrides, render_analysis
 from vsrestore.decimate import decide as decide_mod
 from vsrestore.decimate.report import summary_lines
 from vsrestore.decimate.stillness import StillParams, visibility
@@ -79,6 +79,16 @@ def test_report_names_still_passages(source: np.ndarray) -> None:
     assert line is not None and line.group(1) == f"pattern {a}-{b} AAB"
     forced = parse_overrides(line.group(1), num_frames=an.num_frames).forced
     assert sorted(forced) == list(range(a, b + 1))
+
+
+def test_output_frames_say_they_lie_in_a_still_passage(source: np.ndarray) -> None:
+    clip = _case(source, "held", 0).clip()
+    an = analyze(clip, sidecar=False, progress=False)
+    out = render_analysis(clip, an)
+    flags = [int(f.props["DecimateStill"]) for f in out.frames(close=True)]
+    inside = {i for a, b in an.still for i in range(a, b + 1)}
+    assert 0 < sum(flags) < len(flags)
+    assert flags == [int(any(i in inside for i in g)) for g in an.copies()]
 
 
 def test_no_repeat_film_with_a_still_passage_stays_whole(source: np.ndarray) -> None:

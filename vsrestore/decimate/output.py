@@ -70,6 +70,8 @@ def render_analysis(
     conf = [min(an.confidence[i] for i in g) for g in groups]
     durations = an.durations
     tmpl, tmpl_of = an.templates, an.template_of
+    still_frames = {i for a, b in an.still for i in range(a, b + 1)}
+    still = [int(any(i in still_frames for i in g)) for g in groups]
 
     def _props(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
         fout = f.copy()
@@ -81,6 +83,7 @@ def render_analysis(
         t = tmpl_of[g[0]]
         fout.props["DecimateTemplate"] = tmpl[t] if 0 <= t < len(tmpl) else ""
         fout.props["DecimateAveraged"] = min(len(g), MAX_AVERAGE) if average else 1
+        fout.props["DecimateStill"] = still[n]
         d = durations[n]
         fout.props["_DurationNum"] = int(d.numerator)
         fout.props["_DurationDen"] = int(d.denominator)
@@ -143,7 +146,8 @@ def decimate(
         confidence among the decisions about this film frame's copies), ``DecimateCopies`` (int: input frames
         that showed it), ``DecimateFirst`` (int: its first showing), ``DecimateTemplate`` (str: the learned
         template in force, as letters, e.g. ``AAB``; empty when decided outside any template) and
-        ``DecimateAveraged`` (int: copies averaged).
+        ``DecimateAveraged`` (int: copies averaged) and ``DecimateStill`` (int 1 when the frame lies in a
+        still passage, where repeats cannot show and the cadence around it was carried through; else 0).
     :raises vs.Error: bad clip or parameter; ``ValueError`` for a malformed override file (with line number).
     """
     clip = check_clip(clip, FUNC, need_fps=True, min_size=16)
