@@ -77,8 +77,11 @@ def test_report_names_still_passages(source: np.ndarray) -> None:
     # the override line the report suggests is one the override file takes, and it keeps the cadence
     line = re.search(r"'(pattern [0-9]+-[0-9]+ [A-Z]+)'", text)
     assert line is not None and line.group(1) == f"pattern {a}-{b} AAB"
-    forced = parse_overrides(line.group(1), num_frames=an.num_frames).forced
-    assert sorted(forced) == list(range(a, b + 1))
+    ov = parse_overrides(line.group(1), num_frames=an.num_frames)
+    assert sorted(ov.forced) == list(range(a, b + 1))
+    # once set there, the passage is the user's decision: no longer named
+    decide_mod._DECISIONS.clear()
+    assert analyze(_case(source, "held", 0).clip(), sidecar=False, progress=False, overrides=ov).still == []
 
 
 def test_output_frames_say_they_lie_in_a_still_passage(source: np.ndarray) -> None:

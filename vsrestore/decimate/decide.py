@@ -187,11 +187,15 @@ def _film_ids(tokens: list[int]) -> list[int]:
 MIN_RUN = 12
 
 
-def _still_ranges(m: np.ndarray, params: StillParams | None, min_run: int = STILL_RUN) -> list[tuple[int, int]]:
-    """Input frame ranges (first, last) of at least ``min_run`` frames where repeats cannot show."""
+def _still_ranges(m: np.ndarray, params: StillParams | None, forced: list[int] | None = None,
+                  min_run: int = STILL_RUN) -> list[tuple[int, int]]:
+    """Input frame ranges (first, last) of at least ``min_run`` frames where repeats cannot show, outside the
+    frames the override file decides."""
     if params is None or m.shape[0] == 0:
         return []
     still = visibility(m, params) < 0.5
+    if forced:
+        still[np.asarray(forced, dtype=np.int64)] = False
     edges = np.flatnonzero(np.diff(np.r_[0, still.astype(np.int8), 0]))
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_run]
 
@@ -348,5 +352,5 @@ def analyze(
         num_frames=clip.num_frames, fps=fps, tokens=tokens, confidence=list(dec["confidence"]),
         film=_film_ids(tokens), templates=[t.letters() for t in templates], template_of=list(dec["template_of"]),
         rate=rate, variable=variable, durations=durations, metrics=m, dust=dust,
-        forced=sorted(ov.forced) if ov else [], still=_still_ranges(m, hp.still),
+        forced=sorted(ov.forced) if ov else [], still=_still_ranges(m, hp.still, sorted(ov.forced) if ov else None),
     )
