@@ -95,6 +95,37 @@ def test_random_order_and_threads_identical(bikes_small: vs.VideoNode, cpu: Back
         np.testing.assert_array_equal(frame_to_array(fut.result()), in_order[n])
 
 
+def test_same_frame_whatever_thread_count_another_runner_left(bikes_small: vs.VideoNode) -> None:
+    """torch keeps its CPU thread count per OS thread, and a float forward's last bits depend on it (the shipped
+    colouriser differs by ~3e-8 between 1 and 2 threads, enough for a ±1 after rounding and dithering). A
+    runner with threads=1 run earlier on a VapourSynth thread must not change what another runner computes
+    there: each forward runs with its own backend's count, so node frames are bit-identical."""
+    from vsrestore.color.loader import load_colorizer
+
+    seen: list[int] = []
+
+    def forward(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        seen.append(torch.get_num_threads())
+        return model(x)
+
+    model = load_colorizer(None, None).module
+    runner = TorchRunner(model, backend=Backend(device="cpu", threads=2), forward=forward)
+    one = TorchRunner(torch.nn.Identity(), backend=Backend(device="cpu", threads=1))
+    x = torch.from_numpy(planes_of(core.resize.Bicubic(bikes_small[0], format=vs.GRAYS), 0)[None].copy())
+
+    def left_at_one() -> torch.Tensor:
+        one(x)  # this thread's count is now 1
+        return runner(x)
+
+    with ThreadPoolExecutor(1) as pool:
+        after_one = pool.submit(left_at_one).result()
+    with ThreadPoolExecutor(1) as pool:
+        fresh = pool.submit(runner, x).result()
+    assert seen == [2, 2]
+    np.testing.assert_array_equal(after_one.numpy(), fresh.numpy())
+    np.testing.assert_array_equal(runner(x).numpy(), fresh.numpy())
+
+
 class TwoConv(torch.nn.Module):
     """Receptive field radius 2, zero padding; needs sides divisible by 4 (checked)."""
 

@@ -16,6 +16,10 @@ Design
   parallel; the forward itself is guarded by **one lock per runner**, so one forward runs at a time per node
   and it may use all CPU threads (or the whole GPU). This keeps results identical whatever the request
   order and avoids oversubscribing the CPU.
+* CPU thread count: torch keeps it per OS thread (OpenMP and MKL settings are thread-local, and a thread
+  takes the last value set anywhere at its first torch call), and a float forward's last bits depend on it.
+  So every CPU forward first sets the calling thread's count to the backend's: the same frame comes out
+  whichever VapourSynth thread renders it, whatever other runners (``threads=1``) set before.
 * Temporal models: with ``temporal_radius=r`` the model gets frames n-r .. n+r stacked along the channel
   axis (oldest first), each with C channels; at the clip's ends the first/last frame is repeated.
 * Large frames: ``tile`` and ``overlap`` (see :mod:`.tiling`) bound memory; ``multiple`` pads to what the
@@ -88,6 +92,7 @@ class TorchRunner:
         self._source: ModelLike | None = model
         self._model: nn.Module | None = None
         self.loads = 0  # how many times a model was built here (0 or 1)
+        self._threads = 0  # torch CPU threads every forward runs with (0 on a GPU); set when the model is built
         if not lazy:
             self._ensure_model()
 
@@ -111,10 +116,17 @@ class TorchRunner:
         self._model = module
         self._source = None
         self.loads += 1
-        if self.device.type == "cpu":
-            with _threads_lock:
-                torch.set_num_threads(self.backend.cpu_threads())
+        self._threads = self.backend.cpu_threads() if self.device.type == "cpu" else 0
         return self._model
+
+    def _pin_threads(self) -> None:
+        """Set this OS thread's torch CPU thread count to the backend's (only when it differs: setting it clears
+        oneDNN's cached primitives)."""
+        import torch
+
+        if self._threads and torch.get_num_threads() != self._threads:
+            with _threads_lock:
+                torch.set_num_threads(self._threads)
 
     @property
     def model(self) -> nn.Module:
@@ -141,6 +153,7 @@ class TorchRunner:
 
         with self._lock, torch.inference_mode():
             self._ensure_model()
+            self._pin_threads()
             xd = x.to(self.device, self.dtype, non_blocking=True)
             y = tiled_forward(
                 self._call, xd, tile=self.tile, overlap=self.overlap, scale=self.scale, multiple=self.multiple
