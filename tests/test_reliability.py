@@ -277,3 +277,45 @@ def test_find_ffmpeg_honours_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     for binary in ffmpeg_binaries():
         monkeypatch.setenv("VSRESTORE_FFMPEG", binary)
         assert find_ffmpeg() == binary
+
+
+# ---- 9. a rate or frame range the command line cannot use, refused before anything runs -----------------------
+
+@pytest.mark.parametrize("argv,command,message", [
+    (["--fps", "0"], "restore", "argument --fps: '0' is not a frame rate above 0 and at most 1000"),
+    (["--fps", "abc"], "restore", "give e.g. --fps 24 or --fps 30000/1001"),
+    (["--start", "50", "--end", "10"], "restore", "--start 50 is after --end 10"),
+    (["--start", "-3"], "restore", "--start -3: frames are numbered from 0"),
+    (["--start", "9", "--end", "3"], "render", "--start 9 is after --end 3"),
+])
+def test_bad_rate_or_range_is_one_line(argv: list[str], command: str, message: str, clips: dict[str, Path],
+                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "x.mkv"
+    first = str(clips["bw"]) if command == "restore" else SMOOTH
+    extra = [] if command == "restore" else ["-a", f"input={clips['bw']}"]
+    try:
+        rc = main([command, first, "-o", str(out), *extra, *argv])
+    except SystemExit as e:  # argparse's own refusal of an option's value
+        rc = int(e.code or 0)
+    assert rc in (1, 2)
+    err = capsys.readouterr().err
+    assert message in one_error(err, command)
+    assert "warning" not in err  # refused before the analysis ran
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["analyze", "info", "keyframes", "restore"])
+def test_unreadable_input_is_named_in_cli_terms(command: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that is not a video, and one that is not there: one line naming it, without the library
+    function's name (``vsrestore.load_source``) that a command-line user never typed."""
+    text = tmp_path / "notes.mkv"
+    text.write_text("not a film\n")
+    out = ["-o", str(tmp_path / "out.mkv")] if command == "restore" else (
+        ["-o", str(tmp_path / "kf")] if command == "keyframes" else [])
+    for path, message in [(text, "could not open"), (tmp_path / "gone.mkv", "does not exist")]:
+        assert main([command, str(path), *out]) == 1
+        line = one_error(capsys.readouterr().err, command)
+        assert message in line and repr(str(path)) in line
+        assert "vsrestore.load_source" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mkv"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,15 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
+_API_PREFIX = re.compile(r"^vsrestore(?:\.\w+)+: ")
+
+
+def _cli_message(error: BaseException) -> str:
+    """The error as a command-line user reads it: without the Python function's name that the library puts in
+    front (``vsrestore.load_source: ``), which names nothing they typed."""
+    return _API_PREFIX.sub("", str(error), count=1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; every expected failure is one line on stderr and exit code 1 (130 for Ctrl-C, 143
     for SIGTERM), with nothing half-written left behind."""
@@ -71,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, vs.Error, OSError, RenderError) as e:
-        print(f"vsrestore {args.command}: error: {e}", file=sys.stderr)
+        print(f"vsrestore {args.command}: error: {_cli_message(e)}", file=sys.stderr)
         return 1
     except Terminated:
         print(f"vsrestore {args.command}: terminated (SIGTERM); nothing half-written was left", file=sys.stderr)

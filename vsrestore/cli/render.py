@@ -48,6 +48,17 @@ def check_cluster_options(args: argparse.Namespace) -> None:
         raise ValueError("--work-dir is for --cluster renders; leave it out or add --cluster ADDRESS|auto")
 
 
+def check_frame_range(args: argparse.Namespace) -> None:
+    """One clear error for a --start/--end pair that cannot be rendered, before anything is analysed."""
+    if args.start is not None and args.start < 0:
+        raise ValueError(f"--start {args.start}: frames are numbered from 0; give 0 or more")
+    if args.end is not None and args.end < 0:
+        raise ValueError(f"--end {args.end}: frames are numbered from 0; give 0 or more")
+    if args.start is not None and args.end is not None and args.start > args.end:
+        raise ValueError(f"--start {args.start} is after --end {args.end}; --end is the last frame rendered "
+                         f"(inclusive), so give --end {args.start} or more")
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("render", help="render a .vpy script through vspipe into ffmpeg")
     p.add_argument("script", type=Path, help="the VapourSynth script (.vpy)")
@@ -77,6 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     check_cluster_options(args)
+    check_frame_range(args)
     settings = EncodeSettings(
         codec=Codec(args.codec), crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, audio=args.audio
     )

@@ -65,7 +65,8 @@ def load_source(path: str | os.PathLike[str], *, indexer: Indexer | str = Indexe
             errors.append(f"{which.value}: plugin not installed")
         except vs.Error as e:
             errors.append(f"{which.value}: {e}")
-    raise ValueError(f"vsrestore.load_source: could not open {str(p)!r} ({'; '.join(errors)})")
+    raise ValueError(f"vsrestore.load_source: could not open {str(p)!r} as a video: no source plugin reads it "
+                     f"({'; '.join(errors)}); check that it is a video file FFmpeg plays (ffprobe FILE)")
 
 
 def script_outputs(path: str | os.PathLike[str], args: dict[str, str] | None = None) -> dict[int, vs.VideoNode]:
