@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.mkv, .mp4, .mov)")
     p.add_argument("--preset", default="silent_film",
                    help="silent_film (default), newsreel_bw, colorize_only, smooth_only, or a .vpy path")
-    p.add_argument("--fps", type=_rate, help="final frame rate, e.g. 24, 25, 30000/1001 (default: the preset's)")
+    p.add_argument("--fps", help="final frame rate, e.g. 24, 25, 30000/1001 (default: the preset's)")
     color = p.add_mutually_exclusive_group()
     color.add_argument("--no-color", dest="color", action="store_false", default=None, help="stay black-and-white")
     color.add_argument("--color", dest="color", action="store_true", help="colourise")
@@ -42,24 +42,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _rate(text: str) -> str:
-    """``--fps`` as typed, once it is known to be a rate (argparse names the option with the message)."""
+def check_rate(text: str | None) -> str | None:
+    """``--fps`` as typed, once it is known to be a rate (one error line in the option's terms otherwise)."""
+    if text is None:
+        return None
     try:
-        rate = parse_rate(text)
+        return str(parse_rate(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a frame rate above 0 and at most 1000 (frames/second); "
-            "give e.g. --fps 24 or --fps 30000/1001"
-        ) from None
-    return str(rate)
+        raise ValueError(f"--fps {text!r} is not a rate above 0 and at most 1000 frames/second; give e.g. --fps 24 "
+                         "or --fps 30000/1001") from None
 
 
 def run(args: argparse.Namespace) -> int:
     check_cluster_options(args)
     check_frame_range(args)
+    fps = check_rate(args.fps)
     settings = EncodeSettings(codec=Codec(args.codec), crf=args.crf, audio=args.audio)
     rep = restore(
-        args.input, args.output, preset=args.preset, fps=args.fps, color=args.color, overrides=args.overrides,
+        args.input, args.output, preset=args.preset, fps=fps, color=args.color, overrides=args.overrides,
         sidecar=args.sidecar, extra_args=parse_script_args(args.arg), settings=settings, jobs=args.jobs,
         segment_frames=args.segment_frames, start=args.start, end=args.end, overwrite=args.overwrite,
         progress=not args.no_progress, keep_audio=not args.no_audio, cluster=args.cluster, work_dir=args.work_dir,
