@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from vsrestore.testing import decimate_sets as sets
-from vsrestore.testing.stillgen import drift_frames
+from vsrestore.testing.stillgen import drift_frames, local_frames
 
 
 def test_tuning_and_reporting_share_no_seed_and_no_source() -> None:
-    tuning_seeds = set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS)
+    tuning_seeds = set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS) | set(sets.TUNING_LOCAL_SEEDS)
     assert not tuning_seeds & set(sets.REPORTING_SEEDS)
-    tuning = {**sets.TUNING_SOURCES, **sets.TUNING_STILL_SOURCES}
+    assert not set(sets.TUNING_LOCAL_SEEDS) & (set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS))
+    tuning = {**sets.TUNING_SOURCES, **sets.TUNING_STILL_SOURCES, **sets.TUNING_LOCAL_SOURCES}
     assert not set(tuning) & set(sets.REPORTING_SOURCES)
     # no clip file feeds both sets (the beach footage's re-encodings, the railway video, the 1906 film, the globe)
     assert not {c for c, _, _ in tuning.values()} & {c for c, _, _ in sets.REPORTING_SOURCES.values()}
@@ -28,3 +29,13 @@ def test_drift_footage_moves_a_little_every_frame_and_is_repeatable() -> None:
     assert np.median(step) < 3.0, np.median(step)
     # but it is not frozen: over the shot the picture has moved well beyond one step
     assert np.abs(a[-1].astype(np.float64) - a[0]).mean() * 255.0 > 3 * np.median(step)
+
+
+def test_local_footage_moves_in_one_small_part_only() -> None:
+    """A still camera: most of the picture keeps its place to a hundredth of a level, one small part moves."""
+    a = local_frames("chelsea", frames=30, seed=3)
+    assert np.array_equal(a, local_frames("chelsea", frames=30, seed=3))
+    d = np.abs(np.diff(a.astype(np.float64), axis=0)) * 255.0
+    moving = (d.max(axis=0) > 1.0).mean()  # share of the picture that ever changes by a visible level
+    assert 0.01 < moving < 0.35, moving
+    assert np.median(d.mean(axis=(1, 2))) < 1.0  # nearly still on the whole

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PHOTOS", "drift_frames"]
+__all__ = ["PHOTOS", "drift_frames", "local_frames"]
 
 #: scikit-image pictures that make good scenes (natural texture, not test charts)
 PHOTOS = ("camera", "rocket", "coffee", "astronaut", "chelsea")
@@ -71,5 +71,44 @@ def drift_frames(photo: str, frames: int = 240, width: int = 480, height: int = 
             dy += amp * np.cos(arg * 0.7)
         cx = sw / 2 + scale * (path_x[t] + zoom[t] * (xx - width / 2) + dx)
         cy = sh / 2 + scale * (path_y[t] + zoom[t] * (yy - height / 2) + dy)
+        out[t] = map_coordinates(src, [cy, cx], order=3, mode="reflect")
+    return np.clip(out, 0.0, 1.0)
+
+
+def local_frames(photo: str, frames: int = 240, width: int = 480, height: int = 360, seed: int = 0) -> np.ndarray:
+    """``frames`` frames (T, height, width) in 0..1 of ``photo`` from a still camera, with one small moving part.
+
+    The camera holds (a drift of at most 0.02 output pixels per frame, as a tripod's creep). A soft patch
+    covering 3-20 % of the picture, at a random place, moves: a sum of three waves whose amplitude, 0.5-4
+    pixels, rises and falls over the shot (so the part is sometimes nearly at rest), travelling at 0.03-0.3
+    radians per frame.
+    """
+    from scipy.ndimage import map_coordinates
+
+    rng = np.random.default_rng([seed, sum(map(ord, photo)), 31])
+    src = _photo(photo)
+    sh, sw = src.shape
+    scale = 0.8 * min(sh / height, sw / width)
+    creep = rng.uniform(0.0, 0.02)
+    angle = rng.uniform(0, 2 * np.pi)
+    area = rng.uniform(0.03, 0.2)
+    sigma = np.sqrt(area * width * height / (2 * np.pi))
+    px, py = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    mask = np.exp(-((((xx - px) ** 2 + (yy - py) ** 2) / (2 * sigma * sigma)) ** 2))  # flat top, soft edge
+    amp = _smooth_walk(rng, frames, 0.0, 1.0)
+    waves = [(rng.uniform(0.5, 4.0), rng.uniform(0.01, 0.05), rng.uniform(0, 2 * np.pi), rng.uniform(0.03, 0.3),
+              rng.uniform(0, 2 * np.pi)) for _ in range(3)]
+    out = np.empty((frames, height, width), dtype=np.float32)
+    for t in range(frames):
+        dx = np.zeros_like(xx)
+        dy = np.zeros_like(yy)
+        for a, freq, ang, tfreq, ph in waves:
+            arg = freq * (xx * np.cos(ang) + yy * np.sin(ang)) * 2 * np.pi + tfreq * t + ph
+            dx += a * np.sin(arg)
+            dy += a * np.cos(arg * 0.7)
+        shift = creep * t
+        cx = sw / 2 + scale * (shift * np.cos(angle) + (xx - width / 2) + amp[t] * mask * dx)
+        cy = sh / 2 + scale * (shift * np.sin(angle) + (yy - height / 2) + amp[t] * mask * dy)
         out[t] = map_coordinates(src, [cy, cx], order=3, mode="reflect")
     return np.clip(out, 0.0, 1.0)
