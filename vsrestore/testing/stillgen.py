@@ -35,6 +35,20 @@ def _smooth_walk(rng: np.random.Generator, n: int, lo: float, hi: float, knots: 
     return np.clip(CubicSpline(xs, rng.uniform(lo, hi, knots))(np.arange(n)), lo, hi)
 
 
+def _sway(xx: np.ndarray, yy: np.ndarray, waves: list[tuple[float, float, float, float, float]], t: int) -> (
+    tuple[np.ndarray, np.ndarray]
+):
+    """Displacement (dx, dy) in pixels at frame ``t`` of a sum of travelling waves (amplitude in pixels, spatial
+    frequency in cycles per pixel, direction, temporal frequency in radians per frame, phase)."""
+    dx = np.zeros_like(xx)
+    dy = np.zeros_like(yy)
+    for amp, freq, ang, tfreq, ph in waves:
+        arg = freq * (xx * np.cos(ang) + yy * np.sin(ang)) * 2 * np.pi + tfreq * t + ph
+        dx += amp * np.sin(arg)
+        dy += amp * np.cos(arg * 0.7)
+    return dx, dy
+
+
 def drift_frames(photo: str, frames: int = 240, width: int = 480, height: int = 360, seed: int = 0) -> np.ndarray:
     """``frames`` frames (T, height, width) in 0..1 of ``photo`` filmed by a slowly drifting camera.
 
@@ -63,12 +77,7 @@ def drift_frames(photo: str, frames: int = 240, width: int = 480, height: int = 
               rng.uniform(0, 2 * np.pi)) for _ in range(3)]
     out = np.empty((frames, height, width), dtype=np.float32)
     for t in range(frames):
-        dx = np.zeros_like(xx)
-        dy = np.zeros_like(yy)
-        for amp, freq, ang, tfreq, ph in waves:
-            arg = freq * (xx * np.cos(ang) + yy * np.sin(ang)) * 2 * np.pi + tfreq * t + ph
-            dx += amp * np.sin(arg)
-            dy += amp * np.cos(arg * 0.7)
+        dx, dy = _sway(xx, yy, waves, t)
         cx = sw / 2 + scale * (path_x[t] + zoom[t] * (xx - width / 2) + dx)
         cy = sh / 2 + scale * (path_y[t] + zoom[t] * (yy - height / 2) + dy)
         out[t] = map_coordinates(src, [cy, cx], order=3, mode="reflect")
@@ -101,12 +110,7 @@ def local_frames(photo: str, frames: int = 240, width: int = 480, height: int = 
               rng.uniform(0, 2 * np.pi)) for _ in range(3)]
     out = np.empty((frames, height, width), dtype=np.float32)
     for t in range(frames):
-        dx = np.zeros_like(xx)
-        dy = np.zeros_like(yy)
-        for a, freq, ang, tfreq, ph in waves:
-            arg = freq * (xx * np.cos(ang) + yy * np.sin(ang)) * 2 * np.pi + tfreq * t + ph
-            dx += a * np.sin(arg)
-            dy += a * np.cos(arg * 0.7)
+        dx, dy = _sway(xx, yy, waves, t)
         shift = creep * t
         cx = sw / 2 + scale * (shift * np.cos(angle) + (xx - width / 2) + amp[t] * mask * dx)
         cy = sh / 2 + scale * (shift * np.sin(angle) + (yy - height / 2) + amp[t] * mask * dy)
