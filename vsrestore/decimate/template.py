@@ -12,6 +12,10 @@ for ``A B A``, ``(0, 0, 0, 3)`` for ``A B C A``).
    template costs little, leaving it (jitter, lost frames) or switching template or phase (pattern changes,
    cuts) costs more. "No repeats" (``ABCD``) is always one of the templates. Forward-backward gives each
    decision's posterior probability (its confidence).
+4. :func:`recurrence` checks every repeat template the decisions follow: its dips must recur at the phase
+   followed. A template learned from chance dips (grain, weave, the codec's rhythm on a still shot) fits its
+   frames hardly better than the same template shifted by a phase; such templates are dropped and the clip
+   decoded again, so a shot where nothing shows repeats keeps its frames.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "decode",
     "fit",
     "learn_templates",
+    "recurrence",
     "token_scores",
 ]
 
@@ -56,6 +61,12 @@ class HmmParams:
         (:mod:`vsrestore.decimate.periodic`); None: the evidence model alone.
     :param still: how still passages are found, where the copy evidence is ignored and the cadence around them
         carries through (:mod:`vsrestore.decimate.stillness`); None: evidence counts everywhere.
+    :param recur: t-statistic (:func:`recurrence`) a repeat template's dips must reach at the phase followed,
+        against the same template at every other phase, for the decoder to keep it; 0: every template is kept.
+        On the tuning set, templates learned from chance dips on still shots without repeats measure 0.7-2.6
+        (the codec's own rhythm up to 5.3, which this does not catch); real ones mostly 5-100.
+    :param recur_clear: median copy evidence (log-likelihood ratio) at which a template's copies are plain on
+        their own, whatever the statistic (a few exact repeats in a short run).
     """
 
     max_period: int = 10
@@ -71,6 +82,8 @@ class HmmParams:
     min_new: float = 0.45
     periodic: PeriodicParams | None = PeriodicParams()
     still: StillParams | None = StillParams()
+    recur: float = 3.0
+    recur_clear: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -366,6 +379,50 @@ def decode(s: np.ndarray, templates: list[Template], params: HmmParams, forced: 
                    posterior=post)
 
 
+# ---------------------------------------------------------------------------------------------- recurrence
+#: a repeat template followed by fewer input frames than this is not kept on its dips' recurrence (too few to
+#: tell), only on their plainness (:attr:`HmmParams.recur_clear`)
+RECUR_FRAMES = 8
+
+
+def recurrence(s: np.ndarray, e: np.ndarray, dec: Decoded, templates: list[Template], index: int) -> (
+    tuple[float, float]
+):
+    """How clearly template ``index``'s dips recur at the phase the decisions follow, and how plain its copies
+    are: (t, median copy evidence).
+
+    Over the frames decoded with the template, the score of the token at the phase followed less the score of
+    the token one, two, ... phases on (where the two differ and the frame has evidence): its mean over its
+    standard error, the smallest over the shifts. Dips that recur at that phase make it large; chance dips fit
+    every phase about as well. Frames without evidence (still passages) are left out. (inf, inf) for "no
+    repeats" or a template no frame follows; (-inf, ...) for a template followed by fewer than ``RECUR_FRAMES``
+    frames or with fewer than two frames to compare.
+    """
+    tp = templates[index]
+    idx = np.flatnonzero(dec.template == index)
+    if tp.period == 1 or idx.size == 0:
+        return np.inf, np.inf
+    toks = np.asarray(tp.tokens)
+    ph = dec.phase[idx]
+    own = toks[ph]
+    sc = np.clip(s[idx], -50.0, 50.0)
+    rows = np.arange(idx.size)
+    seen = (np.abs(e[idx]) > 1e-9).any(axis=1)
+    copies = (own > 0) & seen
+    clear = float(np.median(e[idx[copies], own[copies] - 1])) if copies.any() else -np.inf
+    if idx.size < RECUR_FRAMES:
+        return -np.inf, clear
+    worst = np.inf
+    for shift in range(1, tp.period):
+        other = toks[(ph + shift) % tp.period]
+        x = (sc[rows, own] - sc[rows, other])[(own != other) & seen]
+        if x.size < 2:
+            return -np.inf, clear
+        sd = float(x.std(ddof=1))
+        worst = min(worst, float(x.mean()) / (sd / np.sqrt(x.size) + 1e-9))
+    return worst, clear
+
+
 @dataclass
 class Fit:
     """The result of :func:`fit`."""
@@ -393,4 +450,16 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         # "no repeats" is always possible: film at the transfer's own rate, or a passage without a pattern
         templates.append(Template((0,), max(0.1, 1.0 - sum(t.support for t in templates))))
     dec = decode(s, templates, params, forced)
+    for _ in range(3):  # drop templates whose dips do not recur at the phase followed, decode again
+        if params.recur <= 0:
+            break
+        keep = []
+        for i, t in enumerate(templates):
+            r, clear = recurrence(s, e, dec, templates, i)
+            if r >= params.recur or clear >= params.recur_clear:
+                keep.append(t)
+        if len(keep) == len(templates):
+            break
+        templates = keep
+        dec = decode(s, templates, params, forced)
     return Fit(dec, templates, e)
