@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from vsrestore.core.source import load_source
-from vsrestore.decimate import HmmParams, analyze
+from vsrestore.decimate import HmmParams, analyze, parse_overrides
 from vsrestore.decimate import decide as decide_mod
+from vsrestore.decimate.report import summary_lines
 from vsrestore.decimate.template import Decoded, Template, recurrence, token_scores
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import build_case
@@ -57,6 +58,17 @@ def test_still_camera_without_repeats_stays_whole(tmp_path_factory: pytest.TempP
     clip = load_source(build_case(spec, sets.source_frames, tmp_path_factory.mktemp("still-camera")).path)
     an = analyze(clip, sidecar=False, progress=False)
     assert len(an.kept) >= 0.995 * clip.num_frames, (len(an.kept), clip.num_frames, an.templates)
+    # the patterns set aside are named, with the override line that would restore one
+    assert an.set_aside and all(b - a + 1 >= 12 and t != "ABCD" for a, b, t in an.set_aside)
+    assert an.to_dict()["set_aside"] == [list(r) for r in an.set_aside]
+    text = "\n".join(summary_lines(an, "still.mkv"))
+    a, b, t = max(an.set_aside, key=lambda r: r[1] - r[0])
+    line = f"pattern {a}-{b} {t}"
+    assert "set aside in input frames" in text and f"'{line}'" in text
+    forced = analyze(clip, sidecar=False, progress=False,
+                     overrides=parse_overrides(line, num_frames=clip.num_frames))
+    assert (a, b) not in [(x, y) for x, y, _ in forced.set_aside]  # the user's decision is not second-guessed
+    assert not any(x <= b and y >= a for x, y, _ in forced.set_aside)
     # without the check, templates learned from chance dips drop a good part of the film
     decide_mod._DECISIONS.clear()
     old = analyze(clip, sidecar=False, progress=False, hmm_params=HmmParams(recur=0.0))

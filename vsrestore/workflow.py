@@ -22,7 +22,7 @@ from typing import Any
 from .core.files import atomic_write, check_output, remove_stale_partials, same_file
 from .core.source import load_source
 from .decimate import analyze
-from .decimate.report import summary_lines
+from .decimate.report import merge_ranges, summary_lines
 from .decimate.sidecar import clip_fingerprint, default_sidecar
 from .interpolate.timing import parse_rate
 from .presets import (
@@ -237,7 +237,7 @@ def restore(
     report.input_frames, report.film_frames = an.num_frames, len(an.kept)
     report.film_rate = f"{an.rate} ({float(an.rate):.3f})" + (", variable" if an.variable else "")
     report.analysis = summary_lines(an, src_p.name)
-    ranges = sorted(an.unsure() + an.interrupted())
+    ranges = merge_ranges(an.unsure() + an.interrupted() + [(a, b) for a, b, _ in an.set_aside])
     if ranges:
         shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:8]) + (" ..." if len(ranges) > 8 else "")
         note = (f"the decimator is unsure of some decisions, in input frames {shown}; check them with "

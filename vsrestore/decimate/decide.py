@@ -60,6 +60,9 @@ class Analysis:
     :ivar forced: input frames whose decision came from the override file.
     :ivar still: input frame ranges (first, last) too still for a repeat to show (the picture barely changes:
         :mod:`vsrestore.decimate.stillness`); decisions there follow the cadence found around them.
+    :ivar set_aside: input frame ranges (first, last, template letters) where a repeat template was learned but
+        its dips do not recur at one phase (:func:`vsrestore.decimate.template.recurrence`: chance dips of grain,
+        weave or the codec on a still shot); decided as if it had not been seen, and worth a look.
     """
 
     num_frames: int
@@ -76,6 +79,7 @@ class Analysis:
     dust: np.ndarray
     forced: list[int] = field(default_factory=list)
     still: list[tuple[int, int]] = field(default_factory=list)
+    set_aside: list[tuple[int, int, str]] = field(default_factory=list)
 
     def kind(self, n: int) -> DecisionKind:
         return DecisionKind.NEW if self.tokens[n] == 0 else DecisionKind.COPY
@@ -155,6 +159,7 @@ class Analysis:
             "unsure": [list(r) for r in self.unsure()],
             "interrupted": [list(r) for r in self.interrupted()],
             "still": [list(r) for r in self.still],
+            "set_aside": [list(r) for r in self.set_aside],
         }
 
 
@@ -336,6 +341,8 @@ def analyze(
                 "confidence": [float(c) for c in res.decoded.confidence],
                 "template_of": [remap.get(int(t), -1) for t in res.decoded.template],
                 "templates": [list(res.templates[i].tokens) for i in order],
+                "set_aside": [[a, b, t.letters()] for a, b, t in res.set_aside
+                              if not (ov and any(a <= f <= b for f in ov.forced))],
             }
         _DECISIONS[(fp, mkey, dkey)] = dec
         if write and path is not None:
@@ -353,4 +360,5 @@ def analyze(
         film=_film_ids(tokens), templates=[t.letters() for t in templates], template_of=list(dec["template_of"]),
         rate=rate, variable=variable, durations=durations, metrics=m, dust=dust,
         forced=sorted(ov.forced) if ov else [], still=_still_ranges(m, hp.still, sorted(ov.forced) if ov else None),
+        set_aside=[(int(a), int(b), str(t)) for a, b, t in dec.get("set_aside", [])],
     )

@@ -13,7 +13,7 @@ from vsrestore.core.files import atomic_write, plain_mode
 from vsrestore.decimate.decide import UNSURE, Analysis
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
-__all__ = ["summary_lines", "unsure_lines", "write_report"]
+__all__ = ["merge_ranges", "summary_lines", "unsure_lines", "write_report"]
 
 
 def summary_lines(an: Analysis, name: str) -> list[str]:
@@ -50,7 +50,7 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
     ranges = an.unsure()
     gaps = an.interrupted()
-    if not ranges and not gaps and not an.still:
+    if not ranges and not gaps and not an.still and not an.set_aside:
         return []
     out = []
     if ranges:
@@ -69,12 +69,30 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
                    "there the cadence found around them is carried through, or every frame is kept where none "
                    "was found (grey in timeline.png). If the film's cadence is known, set it there in overrides.txt"
                    f" ({example}).")
+    if an.set_aside:
+        a, b, t = max(an.set_aside, key=lambda r: r[1] - r[0])
+        out.append(f"WARNING: a repeat pattern was seen but set aside in input frames "
+                   f"{_ranges(merge_ranges([(a, b) for a, b, _ in an.set_aside]), most)} "
+                   f"({', '.join(sorted({t for _, _, t in an.set_aside}))}): its dips do not recur at one phase "
+                   "(chance dips of grain, weave or the codec on a still shot), so it was decided as if unseen. If "
+                   f"the film repeats there, set it in overrides.txt ('pattern {a}-{b} {t}').")
     return [
         *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",
         "  n-2 or n-3), step through them in a player, and correct any wrong one in overrides.txt",
         "  ('keep N' or 'drop N'), then run again with --overrides overrides.txt.",
     ]
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ranges merged, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _ranges(ranges: list[tuple[int, int]], most: int) -> str:
@@ -115,6 +133,9 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     for i, (a, b) in enumerate(an.still):
         ax.axvspan(a - 0.5, b + 0.5, color="0.85", zorder=0,
                    label="too still to see repeats (cadence carried through)" if i == 0 else None)
+    for i, (a, b) in enumerate(merge_ranges([(a, b) for a, b, _ in an.set_aside])):
+        ax.axvspan(a - 0.5, b + 0.5, color="tab:orange", alpha=0.12, zorder=0,
+                   label="pattern set aside (dips do not recur)" if i == 0 else None)
     ax.set_yscale("log")
     ax.set_ylabel("distance")
     ax.legend(loc="upper right", fontsize=8)

@@ -423,13 +423,22 @@ def recurrence(s: np.ndarray, e: np.ndarray, dec: Decoded, templates: list[Templ
     return worst, clear
 
 
+#: a set-aside template's run shorter than this (input frames) is not reported
+SET_ASIDE_RUN = 12
+
+
 @dataclass
 class Fit:
-    """The result of :func:`fit`."""
+    """The result of :func:`fit`.
+
+    ``set_aside``: input frame ranges (first, last, template) that a repeat template whose dips do not recur
+    (:func:`recurrence`) followed for at least ``SET_ASIDE_RUN`` frames before it was dropped.
+    """
 
     decoded: Decoded
     templates: list[Template]
     evidence: np.ndarray
+    set_aside: list[tuple[int, int, Template]] = field(default_factory=list)
 
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
@@ -450,6 +459,7 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         # "no repeats" is always possible: film at the transfer's own rate, or a passage without a pattern
         templates.append(Template((0,), max(0.1, 1.0 - sum(t.support for t in templates))))
     dec = decode(s, templates, params, forced)
+    aside: list[tuple[int, int, Template]] = []
     for _ in range(3):  # drop templates whose dips do not recur at the phase followed, decode again
         if params.recur <= 0:
             break
@@ -458,8 +468,16 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
             r, clear = recurrence(s, e, dec, templates, i)
             if r >= params.recur or clear >= params.recur_clear:
                 keep.append(t)
+            else:
+                aside += [(a, b, t) for a, b in _runs(dec.template == i, SET_ASIDE_RUN)]
         if len(keep) == len(templates):
             break
         templates = keep
         dec = decode(s, templates, params, forced)
-    return Fit(dec, templates, e)
+    return Fit(dec, templates, e, sorted(aside, key=lambda r: r[0]))
+
+
+def _runs(mask: np.ndarray, min_run: int) -> list[tuple[int, int]]:
+    """(first, last) of every run of True in ``mask`` at least ``min_run`` long."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_run]
