@@ -7,9 +7,12 @@ such a film's frames (tuning seed 125: a photograph from a tripod, one small par
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from vsrestore.cli.main import main
 from vsrestore.core.source import load_source
 from vsrestore.decimate import HmmParams, analyze, parse_overrides
 from vsrestore.decimate import decide as decide_mod
@@ -50,12 +53,17 @@ def test_recurring_dips_pass_and_chance_dips_do_not() -> None:
     assert recurrence(s[:5], e[:5], _decoded_with(0, 3, 5), [aab], 0)[0] == -np.inf
 
 
-def test_still_camera_without_repeats_stays_whole(tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.fixture(scope="module")
+def still_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real photograph from a still camera, one soft part moving, transferred at its own rate (no repeats) with
-    grain, flicker, weave, dust and H.264 at crf 27: every frame is kept."""
+    grain, flicker, weave, dust and H.264 at crf 27 (tuning seed 125)."""
     spec = next(s for s in sets.tuning_local_set() if s.seed == 125)
     assert spec.kind == "none"
-    clip = load_source(build_case(spec, sets.source_frames, tmp_path_factory.mktemp("still-camera")).path)
+    return build_case(spec, sets.source_frames, tmp_path_factory.mktemp("still-camera")).path
+
+
+def test_still_camera_without_repeats_stays_whole(still_camera: Path) -> None:
+    clip = load_source(still_camera)
     an = analyze(clip, sidecar=False, progress=False)
     assert len(an.kept) >= 0.995 * clip.num_frames, (len(an.kept), clip.num_frames, an.templates)
     # the patterns set aside are named, with the override line that would restore one
@@ -73,3 +81,12 @@ def test_still_camera_without_repeats_stays_whole(tmp_path_factory: pytest.TempP
     decide_mod._DECISIONS.clear()
     old = analyze(clip, sidecar=False, progress=False, hmm_params=HmmParams(recur=0.0))
     assert len(old.kept) < 0.8 * clip.num_frames
+
+
+def test_analyze_command_names_the_patterns_set_aside(still_camera: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "analysis"
+    assert main(["analyze", str(still_camera), "-o", str(out)]) == 0
+    report = (out / "report.txt").read_text()
+    assert "set aside in input frames" in report and "overrides.txt ('pattern " in report
+    assert (out / "timeline.png").stat().st_size > 10_000
