@@ -83,6 +83,13 @@ def test_still_camera_without_repeats_stays_whole(still_camera: Path) -> None:
     assert len(old.kept) < 0.8 * clip.num_frames
 
 
+def an_lines(out: Path) -> list[str]:
+    """The set-aside ranges the report's JSON lists."""
+    import json
+
+    return json.loads((out / "report.json").read_text())["set_aside"]
+
+
 def test_analyze_command_names_the_patterns_set_aside(still_camera: Path, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "analysis"
@@ -90,3 +97,8 @@ def test_analyze_command_names_the_patterns_set_aside(still_camera: Path, tmp_pa
     report = (out / "report.txt").read_text()
     assert "set aside in input frames" in report and "overrides.txt ('pattern " in report
     assert (out / "timeline.png").stat().st_size > 10_000
+    # the override file offers each set-aside pattern as a commented line; uncommented, the file is accepted
+    lines = [ln for ln in (out / "overrides.txt").read_text().splitlines() if ln.startswith("# pattern ")]
+    assert lines and all("set aside" in ln for ln in lines) and len(lines) == len(an_lines(out))
+    first = lines[0][2:].split("#")[0].strip()
+    assert parse_overrides(first, num_frames=load_source(still_camera).num_frames).forced

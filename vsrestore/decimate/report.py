@@ -108,6 +108,10 @@ def override_template(an: Analysis, name: str, count: int = 40) -> str:
         t = an.tokens[i]
         cmd = f"keep {i}" if t == 0 else f"drop {i}" + (f" lag {t}" if t != 1 else "")
         text += f"# {cmd:<20} # now {'new' if t == 0 else f'copy at lag {t}'}, confidence {an.confidence[i]:.2f}\n"
+    if an.set_aside:  # patterns the recurrence check set aside: one line each to follow them after all
+        text += "# Patterns seen but set aside, their dips not recurring (uncomment one to follow it there):\n"
+        for a, b, tpl in an.set_aside:
+            text += f"# {f'pattern {a}-{b} {tpl}':<24} # set aside: decided as no pattern\n"
     return text
 
 
