@@ -19,7 +19,7 @@ from vsrestore.decimate.metrics import MetricParams, compute_metrics
 from vsrestore.decimate.overrides import Overrides, read_overrides
 from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
 from vsrestore.decimate.stillness import StillParams, visibility
-from vsrestore.decimate.template import HmmParams, Template, fit
+from vsrestore.decimate.template import HmmParams, Template, fit, runs
 
 __all__ = ["Analysis", "DecisionKind", "analyze"]
 
@@ -201,8 +201,7 @@ def _still_ranges(m: np.ndarray, params: StillParams | None, forced: list[int] |
     still = visibility(m, params) < 0.5
     if forced:
         still[np.asarray(forced, dtype=np.int64)] = False
-    edges = np.flatnonzero(np.diff(np.r_[0, still.astype(np.int8), 0]))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_run]
+    return runs(still, min_run)
 
 
 def _smooth_runs(tpl: np.ndarray, min_run: int) -> np.ndarray:

@@ -469,7 +469,7 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
             if r >= params.recur or clear >= params.recur_clear:
                 keep.append(t)
             else:
-                aside += [(a, b, t) for a, b in _runs(dec.template == i, SET_ASIDE_RUN)]
+                aside += [(a, b, t) for a, b in runs(dec.template == i, SET_ASIDE_RUN)]
         if len(keep) == len(templates):
             break
         templates = keep
@@ -477,7 +477,7 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
     return Fit(dec, templates, e, sorted(aside, key=lambda r: r[0]))
 
 
-def _runs(mask: np.ndarray, min_run: int) -> list[tuple[int, int]]:
+def runs(mask: np.ndarray, min_run: int) -> list[tuple[int, int]]:
     """(first, last) of every run of True in ``mask`` at least ``min_run`` long."""
     edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_run]
