@@ -1,16 +1,20 @@
-"""Compare the interpolator's default with other ``MVSettings`` on the TUNING clips only (issue 23 exploration).
+"""Compare the interpolator's default with other ``MVSettings`` on the TUNING clips (issue 23 exploration).
 
 For each tuning clip of ``benchmarks/interpolate.py`` (first ``frames`` frames) and each film rate (1/2, 2/3,
 3/4 of 24 fps), prints the mean luma PSNR (dB) of the rebuilt dropped frames for the blend, the default and the
 variant, then the means over all rows.
 
 Run:  OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/compare_interp_settings.py 80 min_blksize=8 refine_thsad=200
-(each ``key=value`` is an ``MVSettings`` field; values are Python literals).
+(each ``key=value`` is an ``MVSettings`` field; values are Python literals; FRAMES 0: every frame of the clips).
+
+``VSRESTORE_REPORTING=1`` runs the same comparison on the REPORTING clips instead: once per version, after the
+variant was chosen on the tuning clips, never to choose one.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +25,7 @@ import vapoursynth as vs
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark is a script, not a package
 
-from interpolate import MODES, TUNING, as_clip, decode, psnr, thin  # noqa: E402
+from interpolate import MODES, REPORTING, TUNING, as_clip, decode, psnr, thin  # noqa: E402
 
 from vsrestore.interpolate import Engine, MVSettings, interpolate  # noqa: E402
 
@@ -31,8 +35,9 @@ core = vs.core
 def compare(frames: int, variant: MVSettings, cache: Path) -> None:
     """Print, per tuning row and over all rows, blend / default / variant PSNR (dB)."""
     rows: list[dict[str, float]] = []
-    for name, seg in TUNING.items():
-        arr = decode(seg, cache)[:frames]
+    clips = REPORTING if os.environ.get("VSRESTORE_REPORTING") == "1" else TUNING
+    for name, seg in clips.items():
+        arr = decode(seg, cache)[: frames or None]
         clip = as_clip(arr)
         for mode in MODES:
             kept, durs = thin(len(arr), mode)
