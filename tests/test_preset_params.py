@@ -54,10 +54,10 @@ def test_every_parameter_is_declared_and_tested() -> None:
     tested = {
         "silent_film": {"input", "sidecar", "overrides", "fps", "color", "color_model", "saturation", "keep_chroma",
                         "keyframes",
-                        "denoise", "sharpen", "upscale", "upscaler", "grain"},  # upscaler: test_speed.py
-        "newsreel_bw": {"input", "sidecar", "overrides", "fps", "denoise", "sharpen", "upscale", "grain"},
+                        "denoise", "sharpen", "upscale", "upscaler", "grain", "motion"},  # upscaler: test_speed.py
+        "newsreel_bw": {"input", "sidecar", "overrides", "fps", "denoise", "sharpen", "upscale", "grain", "motion"},
         "colorize_only": {"input", "color_model", "stabilize", "saturation", "keep_chroma", "keyframes"},
-        "smooth_only": {"input", "sidecar", "overrides", "fps"},
+        "smooth_only": {"input", "sidecar", "overrides", "fps", "motion"},
     }
     assert {k: set(v) for k, v in PRESET_PARAMS.items()} == tested
     assert {p.stem for p in PRESET_DIR.glob("*.vpy")} == set(PRESET_PARAMS)
@@ -127,6 +127,20 @@ def test_color_model_reaches_the_colorizer(preset: str, clips: dict[str, Path]) 
         output(preset, {**args, "color_model": "/nonexistent/nonesuch_model.pth"})
 
 
+@pytest.mark.parametrize("preset", ["silent_film", "newsreel_bw", "smooth_only"])
+def test_motion_fine_redraws_only_the_drawn_frames(preset: str, clips: dict[str, Path]) -> None:
+    args = sf(clips) if preset == "silent_film" else {"input": str(clips["bw"])}
+    standard = output(preset, args)
+    fine = output(preset, {**args, "motion": "fine"})
+    assert fine.num_frames == standard.num_frames
+    drawn = [n for n in range(12) if standard.get_frame(n).props.get("InterpolatePhase", 0) != 0]
+    kept = [n for n in range(12) if n not in drawn]
+    assert drawn and kept
+    for n in kept:  # film frames are the same either way
+        np.testing.assert_array_equal(plane(fine, n, 0), plane(standard, n, 0))
+    assert any(differs(fine, standard, n=n, by=0.01) for n in drawn)
+
+
 def test_colorize_only_stabilize(clips: dict[str, Path]) -> None:
     steady = output("colorize_only", {"input": str(clips["bw16"])})
     raw = output("colorize_only", {"input": str(clips["bw16"]), "stabilize": "0"})
@@ -168,6 +182,7 @@ def test_shadowing_import_is_refused() -> None:
     ({"denoise": "-1"}, "-a denoise=-1: must be a number from 0 to 4"),
     ({"grain": "nan"}, "-a grain=nan: must be a number from 0 to 0.2"),
     ({"color": "maybe"}, "-a color=maybe: must be 1 or 0"),
+    ({"motion": "best"}, "-a motion=best: must be one of standard, fine"),
     ({"input": "/no/such/film.mkv"}, "-a input=/no/such/film.mkv: file '/no/such/film.mkv' does not exist"),
 ])
 def test_bad_values_are_one_line(args: dict[str, str], message: str) -> None:

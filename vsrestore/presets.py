@@ -35,6 +35,7 @@ __all__ = [
     "cpu_upscaler",
     "hold_frames",
     "keep_own_chroma",
+    "motion_settings",
     "preset_name",
     "preset_path",
     "preset_source",
@@ -161,6 +162,8 @@ _SATURATION = Param("saturation", ParamKind.NUMBER, "1", "colour strength: 0 gre
 _KEYFRAMES = Param("keyframes", ParamKind.FOLDER, "",
                    "folder of hand-coloured keyframes (from `vsrestore keyframes`), each colouring its shot")
 _KEEP = Param("keep_chroma", ParamKind.FLAG, "0", "1: a colour input keeps its own colours (is not recoloured)")
+_MOTION = Param("motion", ParamKind.TEXT, "standard", "motion interpolation: standard, or fine (a second vector "
+               "field: +0.07 dB on held-out footage, the interpolator about 40% slower)", choices=("standard", "fine"))
 
 #: every shipped preset's parameters, by preset name
 PRESET_PARAMS: dict[str, dict[str, Param]] = {
@@ -176,6 +179,7 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
               "cheaper on the CPU, SSIM 0.02 lower), or auto (the model with a CUDA GPU, else nnedi3)",
               choices=("auto", "model", "nnedi3")),
         Param("grain", ParamKind.NUMBER, "0.015", "fine grain added back (0 turns it off)", low=0, high=0.2),
+        _MOTION,
     ),
     "newsreel_bw": _params(
         _INPUT, _SIDECAR, _OVERRIDES,
@@ -184,6 +188,7 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
         Param("sharpen", ParamKind.NUMBER, "0.5", "sharpening after denoising (0 turns it off)", low=0, high=4),
         Param("upscale", ParamKind.INT, "1", "enlargement factor", choices=("1", "2", "4")),
         Param("grain", ParamKind.NUMBER, "0.02", "fine grain added back (0 turns it off)", low=0, high=0.2),
+        _MOTION,
     ),
     "colorize_only": _params(
         _INPUT, _MODEL,
@@ -193,6 +198,7 @@ PRESET_PARAMS: dict[str, dict[str, Param]] = {
     "smooth_only": _params(
         _INPUT, _SIDECAR, _OVERRIDES,
         Param("fps", ParamKind.RATE, "24", "final frame rate"),
+        _MOTION,
     ),
 }
 
@@ -381,6 +387,16 @@ def cpu_upscaler(choice: str | None) -> str:
     from .core.backend import cuda_visible
 
     return "model" if cuda_visible() else "nnedi3"
+
+
+def motion_settings(choice: str) -> Any:
+    """The ``motion`` preset argument as the interpolator's ``mv_settings``: None (its default) for
+    ``"standard"``, :meth:`MVSettings.fine() <vsrestore.interpolate.MVSettings.fine>` for ``"fine"``."""
+    if choice == "fine":
+        from .interpolate import MVSettings
+
+        return MVSettings.fine()
+    return None
 
 
 #: frames :func:`hold_frames` keeps per node by default: room for the windows the silent_film chain's temporal steps

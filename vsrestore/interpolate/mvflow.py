@@ -161,6 +161,13 @@ class MVSettings:
     steady_high: float = 0.8
     steady_window: int = 4
 
+    @classmethod
+    def fine(cls) -> MVSettings:
+        """The default plus a second vector field on another block grid (8x8 blocks overlapping by 2) whose
+        pictures are averaged with the first field's: +0.04 dB on the tuning clips and +0.07 dB on the held-out
+        reporting clips, for about 40% more CPU in the interpolator (see the module notes)."""
+        return cls(second_blksize=8, second_overlap=2)
+
 
 def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
     """The format mvtools works in for a clip of format ``fmt`` (same format when it already can)."""
