@@ -16,19 +16,26 @@ every lag k the 8x8-block squared differences between frame n and n-k are scored
 It prints, per case and lag, the AUC of copies (true lag k) against new frames: the chance that a copy is
 closer than a new frame (0.5: no trace left; 1: fully separable).
 
+With ``--conditions crf=10,grain=0,...`` the case is rendered again with those conditions changed
+(:class:`~vsrestore.testing.casegen.Conditions` fields; same seed, template and source), to see which of them
+hides the copies.
+
 Run:  OMP_NUM_THREADS=1 .venv/bin/python scripts/probe_decimate_separability.py 124 127 128 --width 320
+      OMP_NUM_THREADS=1 .venv/bin/python scripts/probe_decimate_separability.py 128 --conditions crf=10,grain=0
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import Any
 
 import numpy as np
 
 from vsrestore.core.source import load_source
 from vsrestore.decimate.metrics import MetricParams, _matched, _normalise, _strip_stats, reduce_clip
 from vsrestore.testing import decimate_sets as sets
-from vsrestore.testing.casegen import build_case
+from vsrestore.testing.casegen import Conditions, build_case
 
 LAGS = 3
 WINDOW = 12
@@ -59,8 +66,10 @@ def block_errors(cur: np.ndarray, prev: np.ndarray, block: int = 8, cap: float =
     return d[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3)).reshape(-1)
 
 
-def probe(seed: int, width: int, limit: float) -> str:
+def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None = None) -> str:
     spec = next(s for s in sets.tuning_set() + sets.tuning_local_set() if s.seed == seed)
+    if conditions:
+        spec = dataclasses.replace(spec, conditions=dataclasses.replace(spec.conditions, **conditions))
     case = build_case(spec, sets.source_frames, sets.CACHE / "cases")
     small = reduce_clip(load_source(str(case.path)), MetricParams(width=width))
     planes = [_normalise(np.array(f[0], dtype=np.float32), 4) for f in small.frames(close=True)]
@@ -97,9 +106,20 @@ def main() -> None:
     ap.add_argument("seeds", type=int, nargs="+", help="tuning seeds (0-29, 100-139)")
     ap.add_argument("--width", type=int, default=160, help="width of the reduced luma, pixels (160: the decimator's)")
     ap.add_argument("--align", type=float, default=0.0, help="largest global shift taken out, reduced pixels")
+    ap.add_argument("--conditions", default="", help="render again with these conditions, e.g. crf=10,grain=0")
     args = ap.parse_args()
+    fields = {f.name for f in dataclasses.fields(Conditions)} - {"width", "height"}
+    changes: dict[str, Any] = {}
+    for item in filter(None, args.conditions.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            changes[key] = float(value)
+        except ValueError:
+            key = ""
+        if key not in fields:
+            ap.error(f"--conditions {item}: not NAME=NUMBER with NAME one of {', '.join(sorted(fields))}")
     for seed in args.seeds:
-        print(probe(seed, args.width, args.align), flush=True)
+        print(probe(seed, args.width, args.align, changes), flush=True)
 
 
 if __name__ == "__main__":
