@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import vapoursynth as vs
+
+if TYPE_CHECKING:
+    from .interpolate import MVSettings
 
 __all__ = [
     "PRESET_DIR",
@@ -389,13 +392,13 @@ def cpu_upscaler(choice: str | None) -> str:
     return "model" if cuda_visible() else "nnedi3"
 
 
-def motion_settings(choice: str) -> Any:
+def motion_settings(choice: str) -> MVSettings | None:
     """The ``motion`` preset argument as the interpolator's ``mv_settings``: None (its default) for
     ``"standard"``, :meth:`MVSettings.fine() <vsrestore.interpolate.MVSettings.fine>` for ``"fine"``."""
     if choice == "fine":
-        from .interpolate import MVSettings
+        from .interpolate import MVSettings as Settings  # imported on use: a preset's check stays light
 
-        return MVSettings.fine()
+        return Settings.fine()
     return None
 
 
