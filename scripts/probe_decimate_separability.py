@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from vsrestore.core.source import load_source
-from vsrestore.decimate.metrics import MetricParams, _matched, _normalise, _strip_stats, reduce_clip
+from vsrestore.decimate.metrics import MetricParams, _matched, _normalise, _strip_stats, block_errors, reduce_clip
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import Conditions, build_case
 
@@ -60,12 +60,6 @@ def aligned(cur: np.ndarray, prev: np.ndarray, limit: float) -> np.ndarray:
     return prev
 
 
-def block_errors(cur: np.ndarray, prev: np.ndarray, block: int = 8, cap: float = 0.25) -> np.ndarray:
-    d = np.minimum(np.abs(cur - prev), cap) ** 2
-    hb, wb = d.shape[0] // block, d.shape[1] // block
-    return d[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3)).reshape(-1)
-
-
 def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None = None) -> str:
     spec = next(s for s in sets.tuning_set() + sets.tuning_local_set() if s.seed == seed)
     if conditions:
@@ -77,8 +71,12 @@ def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None
     n = len(planes)
     err: list[list[np.ndarray]] = [[] for _ in range(n)]
     for i in range(LAGS, n):
-        err[i] = [block_errors(planes[i], aligned(planes[i], _matched(planes[i - k], stats[i - k], stats[i]), limit))
-                  for k in range(1, LAGS + 1)]
+        for k in range(1, LAGS + 1):
+            e = block_errors(planes[i], aligned(planes[i], _matched(planes[i - k], stats[i - k], stats[i]), limit),
+                             0.25, 8)
+            if e is None:
+                raise SystemExit(f"--width {width}: the reduced picture holds no 8x8 block; use 64 or more")
+            err[i].append(e)
     lag1 = np.array([err[i][0] for i in range(LAGS, n)])
     scores = {name: np.zeros((n, LAGS)) for name in ("top", "all", "weighted")}
     for i in range(LAGS, n):

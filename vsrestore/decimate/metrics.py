@@ -18,7 +18,7 @@ import vapoursynth as vs
 from vsrestore.core.levels import apply_levels, robust_levels
 from vsrestore.core.progress import Progress
 
-__all__ = ["MetricParams", "compute_metrics", "reduce_clip", "split"]
+__all__ = ["MetricParams", "block_errors", "compute_metrics", "reduce_clip", "split"]
 
 core = vs.core
 
@@ -116,21 +116,29 @@ def _matched(prev: np.ndarray, prev_stats: tuple[np.ndarray, np.ndarray, np.ndar
     return prev * col_gain[None, :] + col_off[None, :]
 
 
+def block_errors(a: np.ndarray, b: np.ndarray, cap: float, block: int) -> np.ndarray | None:
+    """Mean squared difference (each pixel's capped at ``cap``) of every ``block`` x ``block`` block, flat; None
+    where the planes hold no whole block."""
+    d = np.abs(a - b)
+    np.minimum(d, cap, out=d)
+    d *= d
+    hb, wb = d.shape[0] // block, d.shape[1] // block
+    if hb == 0 or wb == 0:
+        return None
+    return d[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3)).reshape(-1)
+
+
 def _distance(a: np.ndarray, b: np.ndarray, cap: float, block: int, top: float) -> tuple[float, float]:
     """RMS difference of the ``top`` fraction of ``block`` x ``block`` blocks that differ most, and over all.
 
     Motion shows in some blocks; grain in all of them: the top blocks separate the two even when little moves,
     the whole frame averages strong grain away (and does not see a lone moving object).
     """
-    d = np.abs(a - b)
-    np.minimum(d, cap, out=d)
-    d *= d
-    h, w = d.shape
-    hb, wb = h // block, w // block
-    if hb == 0 or wb == 0:
-        v = float(np.sqrt(d.mean()))
+    bm = block_errors(a, b, cap, block)
+    if bm is None:
+        d = np.minimum(np.abs(a - b), cap)
+        v = float(np.sqrt((d * d).mean()))
         return v, v
-    bm = d[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3)).reshape(-1)
     k = max(1, int(round(bm.size * top)))
     return float(np.sqrt(np.partition(bm, bm.size - k)[bm.size - k :].mean())), float(np.sqrt(bm.mean()))
 
