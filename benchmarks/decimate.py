@@ -190,7 +190,7 @@ def speed_720(frames: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="vsrestore decimate benchmark")
     ap.add_argument("--set", nargs="+", default=["reporting", "legacy"],
-                    choices=["reporting", "tuning", "local", "legacy"])
+                    choices=["reporting", "tuning", "local", "natural", "legacy"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N cases of each generated set")
     ap.add_argument("--out", default=None, help="also write the tables to this markdown file")
     ap.add_argument("--speed-frames", type=int, default=1000)
@@ -211,11 +211,13 @@ def main(argv: list[str] | None = None) -> int:
             rows = legacy_rows()
         else:
             specs = {"reporting": sets.reporting_set, "tuning": sets.tuning_set,
-                     "local": sets.tuning_local_set}[which]()
+                     "local": sets.tuning_local_set, "natural": sets.tuning_natural_set}[which]()
             rows = reporting_rows(specs[: args.limit or None], which)
         label = {"reporting": "reporting set (never tuned on)", "tuning": "tuning set (the model is fitted on it)",
                  "local": "local group (tuning side, not in the model's training data: a still camera, one small "
                           "moving part)",
+                 "natural": "natural group (tuning side, not in the model's training data: real nearly still footage, "
+                            "small natural motion)",
                  "legacy": "legacy set (the first benchmark's cases; its regime is in the tuning data)"}[which]
         summ = summary(rows, label)
         print("\n".join(summ), flush=True)

@@ -61,7 +61,7 @@ def aligned(cur: np.ndarray, prev: np.ndarray, limit: float) -> np.ndarray:
 
 
 def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None = None) -> str:
-    spec = next(s for s in sets.tuning_set() + sets.tuning_local_set() if s.seed == seed)
+    spec = next(s for s in sets.tuning_set() + sets.tuning_local_set() + sets.tuning_natural_set() if s.seed == seed)
     if conditions:
         spec = dataclasses.replace(spec, conditions=dataclasses.replace(spec.conditions, **conditions))
     case = build_case(spec, sets.source_frames, sets.CACHE / "cases")
@@ -101,7 +101,7 @@ def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("seeds", type=int, nargs="+", help="tuning seeds (0-29, 100-139)")
+    ap.add_argument("seeds", type=int, nargs="+", help="tuning seeds (0-29, 100-163)")
     ap.add_argument("--width", type=int, default=160, help="width of the reduced luma, pixels (160: the decimator's)")
     ap.add_argument("--align", type=float, default=0.0, help="largest global shift taken out, reduced pixels")
     ap.add_argument("--conditions", default="", help="render again with these conditions, e.g. crf=10,grain=0")

