@@ -1,6 +1,6 @@
 """Decimation benchmark: vsrestore.decimate vs TDecimate(mode=2, rate=<true rate>) vs VDecimate, in one run.
 
-Three sets (:mod:`vsrestore.testing.decimate_sets`):
+The sets (:mod:`vsrestore.testing.decimate_sets`):
 
 * ``reporting`` (the figures that count): 40 cases drawn at random from wide ranges (levels, gamma, grain, flicker,
   weave, dust, crf 16-28, 320x240 to 1440x1080; lag 1-3 templates, mixed and switching, jitter, lost frames,
@@ -10,6 +10,9 @@ Three sets (:mod:`vsrestore.testing.decimate_sets`):
   nearly still footage (photographs filmed by a slowly drifting camera, bigbuckbunny's opening) and seeds 100-123;
   the evidence model is fitted on it (``scripts/train_decimator.py``).
 * ``legacy``: the first benchmark's nine cases and the bundled sample.
+* ``local`` and ``natural``: two more groups on the tuning side, outside the evidence model's training data: a still
+  camera with one small moving part (seeds 124-139) and real nearly still footage (a street camera, a talking
+  head, a face close-up; seeds 140-163).
 
 Every case is an H.264 file read through the source plugin, as a user's film is. Accuracy = 1 - (film frames
 missing + extra frames kept, including kept copies that break the order) / film frames. vsrestore gets no rate;
@@ -17,7 +20,7 @@ TDecimate is told the true rate; VDecimate uses its default cycle (drops one fra
 repeats the share of frames kept is shown too. The calibration table says how often decisions at each
 confidence are right.
 
-Usage: OMP_NUM_THREADS=1 python benchmarks/decimate.py [--set reporting tuning legacy] [--out FILE.md]
+Usage: OMP_NUM_THREADS=1 python benchmarks/decimate.py [--set reporting tuning local natural legacy] [--out FILE.md]
 """
 
 from __future__ import annotations
