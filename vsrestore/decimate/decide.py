@@ -173,7 +173,7 @@ def _metric_key(p: MetricParams) -> str:
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
-    return f"hmm-v4|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
+    return f"hmm-v5|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
 
 
 def _film_ids(tokens: list[int]) -> list[int]:

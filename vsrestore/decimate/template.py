@@ -59,8 +59,9 @@ class HmmParams:
         about 11 fps; silent films were shot at 12-24).
     :param periodic: how recurring dips are found on the footage's own scale
         (:mod:`vsrestore.decimate.periodic`); None: the evidence model alone.
-    :param still: how still passages are found, where the copy evidence is ignored and the cadence around them
-        carries through (:mod:`vsrestore.decimate.stillness`); None: evidence counts everywhere.
+    :param still: how still passages are found, where the evidence model's copy evidence is ignored and the
+        cadence around them carries through (:mod:`vsrestore.decimate.stillness`); the recurring dips of
+        ``periodic`` count there too (they are not chance); None: evidence counts everywhere.
     :param recur: t-statistic (:func:`recurrence`) a repeat template's dips must reach at the phase followed,
         against the same template at every other phase, for the decoder to keep it; 0: every template is kept.
         On the tuning set, templates learned from chance dips on still shots without repeats measure 0.7-2.6
@@ -449,10 +450,10 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
     :param model: the evidence model (default: the shipped one).
     """
     e = evidence(m, model, params.clip_llr)
-    if params.periodic is not None:
-        e = np.clip(e + periodic_evidence(m, params.periodic), -params.clip_llr, params.clip_llr)
-    if params.still is not None:
+    if params.still is not None:  # the evidence model's chance ups and downs on still passages are ignored ...
         e = e * visibility(m, params.still)[:, None]
+    if params.periodic is not None:  # ... dips that recur at a fixed phase are not chance, still or not
+        e = np.clip(e + periodic_evidence(m, params.periodic), -params.clip_llr, params.clip_llr)
     s = token_scores(e)
     templates = learn_templates(s, params)
     if not any(t.tokens == (0,) for t in templates):
