@@ -59,7 +59,8 @@ class Analysis:
     :ivar metrics: lag distances (N, L) the decisions were made on; ``dust``: per input frame dust share.
     :ivar forced: input frames whose decision came from the override file.
     :ivar still: input frame ranges (first, last) too still for a repeat to show (the picture barely changes:
-        :mod:`vsrestore.decimate.stillness`); decisions there follow the cadence found around them.
+        :mod:`vsrestore.decimate.stillness`); decisions there follow dips that recur at one phase, else the
+        cadence found around them.
     :ivar set_aside: input frame ranges (first, last, template letters) where a repeat template was learned but
         its dips do not recur at one phase (:func:`vsrestore.decimate.template.recurrence`: chance dips of grain,
         weave or the codec on a still shot); decided as if it had not been seen, and worth a look.

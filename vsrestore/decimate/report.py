@@ -66,9 +66,9 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
                    if around else f"e.g. 'pattern {an.still[0][0]}-{an.still[0][1]} AAB' for 16 fps film at 24 fps")
         out.append(f"WARNING: input frames {_ranges(an.still, most)} are too still for repeats to show (every frame "
                    "is as far from the one before as from the ones two and three back: grain and weave only); "
-                   "there the cadence found around them is carried through, or every frame is kept where none "
-                   "was found (grey in timeline.png). If the film's cadence is known, set it there in overrides.txt"
-                   f" ({example}).")
+                   "there only dips that recur at one phase count, else the cadence found around them is carried "
+                   "through, or every frame is kept where none was found (grey in timeline.png). If the film's "
+                   f"cadence is known, set it there in overrides.txt ({example}).")
     if an.set_aside:
         a, b, t = max(an.set_aside, key=lambda r: r[1] - r[0])
         out.append(f"WARNING: a repeat pattern was seen but set aside in input frames "

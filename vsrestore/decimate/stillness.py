@@ -8,9 +8,11 @@ cadence it follows on either side of the passage for patterns that are not there
 
 :func:`visibility` measures, per frame, how far apart the lags' distances are (the log of the largest over the
 smallest of the top-block distances, its median over a window of frames) and maps it to a weight in 0..1 that
-the copy evidence is multiplied by: 0 on still passages (the decoder then carries the cadence learned around
-them through, or keeps every frame where none was learned), 1 wherever the footage moves. A frame far closer
-to one earlier frame than to the others (a near-exact repeat, even on a still passage) keeps its evidence.
+the evidence model's copy evidence is multiplied by: 0 on still passages (the decoder then carries the cadence
+learned around them through, or keeps every frame where none was learned), 1 wherever the footage moves. Dips
+that recur at one phase (:mod:`vsrestore.decimate.periodic`) are not chance and count on still passages too. A
+frame far closer to one earlier frame than to the others (a near-exact repeat, even on a still passage) keeps its
+evidence.
 
 Fast motion can also put every lag at one distance: frames that share nothing (a fast pan, a crowd close to
 the lens) are all equally, and very, different, up to the metrics' cap. Passages whose distances are that
