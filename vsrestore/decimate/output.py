@@ -147,7 +147,8 @@ def decimate(
         that showed it), ``DecimateFirst`` (int: its first showing), ``DecimateTemplate`` (str: the learned
         template in force, as letters, e.g. ``AAB``; empty when decided outside any template) and
         ``DecimateAveraged`` (int: copies averaged) and ``DecimateStill`` (int 1 when the frame lies in a
-        still passage, where repeats cannot show and the cadence around it was carried through; else 0).
+        still passage, where a single repeat cannot show: only dips that recur at one phase count there, else the
+        cadence around it was carried through; else 0).
     :raises vs.Error: bad clip or parameter; ``ValueError`` for a malformed override file (with line number).
     """
     clip = check_clip(clip, FUNC, need_fps=True, min_size=16)
