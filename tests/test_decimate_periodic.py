@@ -9,10 +9,13 @@ from hypothesis import strategies as st
 from vsrestore.decimate.periodic import PeriodicParams, periodic_evidence
 
 
-def _metrics(lag1: np.ndarray, lag2: np.ndarray, lag3: np.ndarray, noise: float = 0.002) -> np.ndarray:
-    """Distances (N, 7) in the layout of compute_metrics: top lags 1-3, whole lags 1-3, noise; top = 1.5 whole."""
+def _metrics(lag1: np.ndarray, lag2: np.ndarray, lag3: np.ndarray, noise: float = 0.002,
+             agree: np.ndarray | None = None) -> np.ndarray:
+    """Distances (N, 10) in the layout of compute_metrics: top lags 1-3, whole lags 1-3, noise, motion agreements
+    (``agree`` (N, 3) or not measured); top = 1.5 whole."""
     whole = np.stack([lag1, lag2, lag3], axis=1)
-    m = np.concatenate([1.5 * whole, whole, np.full((lag1.size, 1), noise)], axis=1)
+    agr = np.full((lag1.size, 3), np.nan) if agree is None else agree
+    m = np.concatenate([1.5 * whole, whole, np.full((lag1.size, 1), noise), agr], axis=1)
     for k in range(1, 4):
         m[:k, k - 1] = m[:k, 3 + k - 1] = np.nan
     return m
@@ -63,3 +66,43 @@ def test_parameters_are_part_of_the_decision() -> None:
 
     assert "PeriodicParams" in repr(HmmParams()) and HmmParams(periodic=None) != HmmParams()
     assert PeriodicParams().penalty > 0
+
+
+def _grain_buried(copy_agreement: float, new_agreement: float = 0.5, n: int = 240) -> tuple[np.ndarray, np.ndarray]:
+    """Metrics where every third frame is a copy of the one before; the distances show nothing (the grain buries
+    the motion), the lag-1 motion agreement is ``new_agreement`` for new frames and ``copy_agreement`` for the
+    copies, with spread 0.08; and which frames are copies."""
+    rng = np.random.default_rng(3)
+    copy = np.arange(n) % 3 == 2
+    d = 0.03 * np.exp(rng.normal(0, 0.1, (n, 3)))
+    agree = np.full((n, 3), 0.8) + rng.normal(0, 0.08, (n, 3))
+    agree[:, 0] = np.where(copy, copy_agreement, new_agreement) + rng.normal(0, 0.08, n)
+    return _metrics(d[:, 0], d[:, 1], d[:, 2], agree=agree), copy
+
+
+def test_copies_seen_only_by_their_motion_agreement_are_found() -> None:
+    """Copies whose distances lie among the new frames' but whose motion agreement recurs near 0."""
+    m, copy = _grain_buried(0.0)
+    e = periodic_evidence(m)
+    assert np.median(e[6:, 0][copy[6:]]) > 2.0 and np.median(e[6:, 0][~copy[6:]]) < -2.0
+    assert np.abs(periodic_evidence(m, PeriodicParams(agreement=False))).max() == 0.0  # the distances alone: none
+
+
+def test_agreement_that_recurs_without_falling_to_zero_is_no_copy() -> None:
+    """A phase whose agreement is lower but far from 0 (0.25 against 0.5: the codec's frame pattern in a film
+    without repeats), or a shot with no motion to agree (0.05 against 0.0), gives no evidence."""
+    assert np.abs(periodic_evidence(_grain_buried(0.25)[0])).max() == 0.0
+    assert np.abs(periodic_evidence(_grain_buried(-0.05, 0.05)[0])).max() == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), level=st.floats(0.0, 1.2), spread=st.floats(0.02, 0.4),
+       n=st.integers(20, 400))
+def test_agreement_without_recurring_dips_gets_no_evidence(seed: int, level: float, spread: float, n: int) -> None:
+    """Motion agreements that wander around any level (a still shot: about 0; motion: up to 1), with no phase that
+    stays near 0, and distances with no dips: nothing at all."""
+    rng = np.random.default_rng(seed)
+    d = 0.03 * np.exp(rng.normal(0, 0.1, (n, 3)))
+    agree = np.clip(level + np.cumsum(rng.normal(0, 0.02, (n, 3)), axis=0) + rng.normal(0, spread, (n, 3)), -2, 2)
+    e = periodic_evidence(_metrics(d[:, 0], d[:, 1], d[:, 2], agree=agree))
+    assert np.abs(e).max() < 1.0, f"largest evidence {np.abs(e).max():.2f}"

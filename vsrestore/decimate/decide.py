@@ -170,11 +170,11 @@ _LOCK = threading.Lock()
 
 
 def _metric_key(p: MetricParams) -> str:
-    return f"metrics-v4|{p}"
+    return f"metrics-v6|{p}"
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
-    return f"hmm-v5|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
+    return f"hmm-v6|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
 
 
 def _film_ids(tokens: list[int]) -> list[int]:
@@ -319,8 +319,7 @@ def analyze(
         if (fp, mkey) in _MEMO:
             m, dust = _MEMO[(fp, mkey)]
         elif data is not None:
-            m = np.array(data["metrics"], dtype=np.float64)
-            m[m < 0] = np.nan
+            m = np.array(data["metrics"], dtype=np.float64)  # null: not measured (NaN)
             dust = np.array(data["dust"], dtype=np.float64)
         else:
             m, dust = compute_metrics(clip, mp, progress=progress)
@@ -348,7 +347,7 @@ def analyze(
         if write and path is not None:
             write_sidecar(path, {
                 "source": fp, "metric_key": mkey, "decision_key": dkey,
-                "metrics": np.where(np.isfinite(m), m, -1.0).round(7).tolist(),
+                "metrics": [[v if np.isfinite(v) else None for v in row] for row in m.round(7).tolist()],
                 "dust": dust.round(7).tolist(), "decisions": dec,
             })
     templates = [Template(tuple(t)) for t in dec["templates"]]

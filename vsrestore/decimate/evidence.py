@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from vsrestore.decimate.metrics import split
+from vsrestore.decimate.metrics import lags_of, split
 
 __all__ = ["EvidenceModel", "design", "evidence", "features", "labels"]
 
@@ -55,7 +55,7 @@ NF = 7  # features per distance
 
 def features(m: np.ndarray, window: int = 12) -> np.ndarray:
     """Features (N, L, 14) of every frame and lag from :func:`~vsrestore.decimate.metrics.compute_metrics`'s
-    distances and noise (N, 2L + 1): seven of the top-block distances, seven of the whole-frame ones."""
+    distances and noise (N, 3L + 1): seven of the top-block distances, seven of the whole-frame ones."""
     top, whole, noise = split(m)
     n, lags = top.shape
     nz = np.log(np.maximum(np.nan_to_num(noise, nan=1e-3), _FLOOR))
@@ -150,7 +150,7 @@ def evidence(m: np.ndarray, model: EvidenceModel | None = None, clip_llr: float 
     ``clip_llr``; 0 where n-k < 0."""
     mdl = model or EvidenceModel.default()
     x = design(features(m, mdl.window))
-    lags = (m.shape[1] - 1) // 2
+    lags = lags_of(m)
     e = np.zeros((m.shape[0], lags))
     for k in range(lags):
         j = min(k, len(mdl.weights) - 1)

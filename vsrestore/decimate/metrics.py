@@ -18,7 +18,7 @@ import vapoursynth as vs
 from vsrestore.core.levels import apply_levels, robust_levels
 from vsrestore.core.progress import Progress
 
-__all__ = ["MetricParams", "block_errors", "compute_metrics", "reduce_clip", "split"]
+__all__ = ["MetricParams", "agreement", "block_errors", "compute_metrics", "lags_of", "reduce_clip", "split"]
 
 core = vs.core
 
@@ -38,6 +38,9 @@ class MetricParams:
     :param match: before two frames are compared, give the earlier one the later one's mean and spread in each
         strip (flicker between two copies of one film frame then leaves no difference, even where the picture
         has so little contrast that its percentile levels are mostly grain).
+    :param motion_corr: also measure how much the difference between frame n and n-k looks like the film's
+        motion around it (:func:`motion_agreement`): grain of other frames does not enter it, so it shows
+        motion far smaller than the grain.
     """
 
     lags: int = 3
@@ -49,6 +52,7 @@ class MetricParams:
     speck: float = 0.08
     noise_norm: bool = False
     match: bool = True
+    motion_corr: bool = True
 
 
 def reduce_clip(clip: vs.VideoNode, params: MetricParams = MetricParams()) -> vs.VideoNode:
@@ -149,52 +153,138 @@ def _noise(plane: np.ndarray) -> float:
     return float(np.median(np.abs(lap))) * 1.4826 / np.sqrt(20.0) + 1e-4
 
 
+def lags_of(m: np.ndarray) -> int:
+    """How many lags :func:`compute_metrics`'s array (N, 3 * lags + 1) holds."""
+    return (m.shape[1] - 1) // 3
+
+
 def split(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The top-block and whole-frame distances (N, lags) each and the noise (N,) of :func:`compute_metrics`'s
-    (N, 2 * lags + 1)."""
-    lags = (m.shape[1] - 1) // 2
+    array (N, 3 * lags + 1)."""
+    lags = lags_of(m)
     return m[:, :lags], m[:, lags : 2 * lags], m[:, 2 * lags]
+
+
+def agreement(m: np.ndarray) -> np.ndarray:
+    """The motion agreements (N, lags) of :func:`compute_metrics`'s array (NaN where not measured)."""
+    lags = lags_of(m)
+    return m[:, 2 * lags + 1 : 3 * lags + 1]
+
+
+def _centred(d: np.ndarray, cap: float) -> tuple[np.ndarray, float]:
+    """A difference plane, capped (dust) and without its mean, and its norm."""
+    c = np.clip(d, -cap, cap)
+    c -= c.mean()
+    return c, float(np.sqrt(np.vdot(c, c)))
+
+
+def motion_agreement(d: tuple[np.ndarray, float], ref: tuple[np.ndarray, float]) -> float:
+    """Normalised correlation of the difference ``d`` (frame n minus frame n-k) with a reference ``ref`` (frame
+    n+s minus frame n-k-s); :func:`compute_metrics` sums it over s = 1, 2.
+
+    The reference shares no frame with ``d``, so grain and dust do not correlate: two copies of one film frame
+    score about 0 however grainy the film is, two film frames in steady motion score well above it, because the
+    same edges move the same way over a few frames, even when that motion is far below the grain.
+    """
+    a, na = d
+    r, nr = ref
+    return float(np.vdot(a, r) / max(na * nr, 1e-12))
+
+
+def _cuts(whole1: np.ndarray, ratio: float = 3.0, half: int = 6) -> np.ndarray:
+    """Frames whose whole-frame distance to the frame before is ``ratio`` times the local median or more (a cut,
+    a flash): a reference across one says nothing about the motion."""
+    from vsrestore.decimate.evidence import _rolling_quantiles  # (evidence imports this module)
+
+    v = np.nan_to_num(whole1, nan=0.0)
+    return v >= ratio * _rolling_quantiles(v, half, [0.5])[0] + 1e-6
+
+
+def _sum_agreements(parts: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Agreements (N, L) from the correlations with each reference (N, L, 2; NaN: missing), leaving out the
+    references that span a cut the difference itself does not (NaN where none is left)."""
+    n, lags, _ = parts.shape
+    c = np.flatnonzero(cuts)
+    out = np.full((n, lags), np.nan)
+    for k in range(1, lags + 1):
+        for s in (1, 2):
+            v = parts[:, k - 1, s - 1].copy()
+            for i in c:  # a cut at i lies between frames i-1 and i; the reference of frame f spans f-k-s..f+s
+                v[max(0, i - s) : i] = np.nan  # (f, f+s]
+                v[i + k : min(n, i + k + s)] = np.nan  # (f-k-s, f-k]
+            out[:, k - 1] = np.where(np.isnan(out[:, k - 1]), v, out[:, k - 1] + np.nan_to_num(v))
+    return out
 
 
 def compute_metrics(
     clip: vs.VideoNode, params: MetricParams = MetricParams(), *, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distances between frame n and frame n-k for k = 1..lags and each frame's noise, shape (N, 2 * lags + 1),
-    float64, and the dust score of every frame (share of its pixels covered by specks), shape (N,).
+    """Distances between frame n and frame n-k for k = 1..lags, each frame's noise and the motion agreements,
+    shape (N, 3 * lags + 1), float64, and the dust score of every frame (share of its pixels covered by specks),
+    shape (N,).
 
     ``m[n, k-1]`` is the RMS difference of normalised luma (0..1 units, capped per pixel at ``params.cap``) over
     the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame; ``m[n, 2 * lags]`` the frame's
     own noise (grain and compression left in the reduced picture, :func:`_noise`): two copies of one film frame
-    differ by about that much. Entries with n-k < 0 are NaN. Frames are read once, in order, through the reduced
-    node (memory: ``lags`` small planes).
+    differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k: the sum of
+    :func:`motion_agreement` over the references s = 1, 2 that exist and span no cut that frames n-k..n do not
+    (NaN where ``params.motion_corr`` is off or none is left). Entries
+    with n-k < 0 are NaN. Frames are read once, in order, through the reduced node (memory: ``lags + 4`` small
+    planes).
     """
     small = reduce_clip(clip, params)
     n = small.num_frames
     lags = params.lags
-    m = np.full((n, 2 * lags + 1), np.nan, dtype=np.float64)
+    far = lags + 4 if params.motion_corr else lags  # the agreement's references reach 2 frames further each way
+    m = np.full((n, 3 * lags + 1), np.nan, dtype=np.float64)
     dust = np.zeros(n, dtype=np.float64)
-    hist: deque[np.ndarray] = deque(maxlen=lags)
-    noise: deque[float] = deque(maxlen=lags)
-    stats: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=lags)
+    hist: deque[np.ndarray] = deque(maxlen=far)
+    noise: deque[float] = deque(maxlen=far)
+    stats: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=far)
+    diffs: deque[list[tuple[np.ndarray, float]]] = deque(maxlen=3)  # frames i-2..i: centred differences by lag
+
+    parts = np.full((n, lags, 2), np.nan)  # correlation with the reference s = 1, 2 of every frame and lag
+
+    def agree(c: int) -> None:  # frame c's correlations, from the differences of frames c..c+2 held in ``diffs``
+        own = diffs[0]
+        for k in range(1, min(lags, len(own)) + 1):
+            for s in (1, 2):
+                if s < len(diffs) and k - 1 + 2 * s < len(diffs[s]):
+                    parts[c, k - 1, s - 1] = motion_agreement(own[k - 1], diffs[s][k - 1 + 2 * s])
+
     with Progress(n, "vsrestore.decimate: analysing", enabled=progress) as bar:
         for i, f in enumerate(small.frames(close=True)):
             cur = _normalise(np.array(f[0], dtype=np.float32), params.strips)
             nz = _noise(cur)
             m[i, 2 * lags] = nz
             st = _strip_stats(cur, params.strips)
+            mine: list[tuple[np.ndarray, float]] = []
             for k, (prev, pn, ps) in enumerate(zip(reversed(hist), reversed(noise), reversed(stats), strict=True),
                                                start=1):
                 if params.match:
                     prev = _matched(prev, ps, st)
+                if params.motion_corr:
+                    mine.append(_centred(cur - prev, params.cap))
+                if k > lags:
+                    continue
                 d_top, d_all = _distance(cur, prev, params.cap, params.block, params.top)
                 scale = 1.0 / np.sqrt(nz * nz + pn * pn) if params.noise_norm else 1.0
                 m[i, k - 1] = d_top * scale
                 m[i, lags + k - 1] = d_all * scale
+            if params.motion_corr:
+                diffs.append(mine)
+                if len(diffs) == 3:
+                    agree(i - 2)
             hist.append(cur)
             noise.append(nz)
             stats.append(st)
             dust[i] = float(f.props.get("PlaneStatsAverage", 0.0))  # type: ignore[arg-type]
             if i % 16 == 0 and i < n - 1:
                 bar.update(i + 1)
+        while params.motion_corr and len(diffs) > 1:  # the last two frames: the references there are
+            diffs.popleft()
+            agree(n - len(diffs))
+        if params.motion_corr:
+            m[:, 2 * lags + 1 :] = _sum_agreements(parts, _cuts(m[:, lags]))
         bar.done = n  # the closing line reports the whole pass
     return m, dust

@@ -5,13 +5,18 @@ footage. On footage unlike that (a nearly still shot where a new film frame diff
 more than its grain), copies and new frames can both look "different" to it, although the plot shows the
 dips recurring at a fixed phase. This module finds those dips on the footage's own scale:
 
-1. per lag k, the log distances of frame n to frame n-k, less their local median (camera motion and grain
-   drift slowly; copies are dips below that);
+1. per lag k, three series, each less its local median (camera motion and grain drift slowly; copies are dips
+   below that): the log distances of frame n to frame n-k over the most different blocks and over the whole
+   frame, and the motion agreement of the two frames (:func:`~vsrestore.decimate.metrics.motion_agreement`:
+   about 0 for two copies however grainy, above 0 for film motion, even motion far below the grain);
 2. in overlapping windows of :attr:`PeriodicParams.window` frames, for every period p (2 to ``max_period``)
    the mean of each phase, and the best split of the phases into "copies" (low) and "new frames" (high);
 3. the split's gain in log-likelihood over "one level, no copies" (two Gaussian levels with a pooled spread
    against one), less a penalty for the number of periods and splits tried. Footage without repeats has no
-   phase that stays low, and the gain stays under the penalty;
+   phase that stays low, and the gain stays under the penalty. A split of the motion agreement counts only
+   where its low phases are near 0 (at most :attr:`PeriodicParams.agreement_ratio` of the high phases'
+   level), as copies are: the codec's own frame pattern can make the agreement of a film without repeats
+   recur too, but at 0.37-0.9 of its level (tuning set), never near 0;
 4. where a split wins, each frame of the window gets the log-likelihood ratio of its own distance under the
    two fitted levels (so jitter and lost frames are still seen frame by frame); windows covering a frame are
    averaged.
@@ -22,12 +27,13 @@ recurring dips, so footage without repeats is judged by the evidence model alone
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from vsrestore.decimate.evidence import _rolling_quantiles
-from vsrestore.decimate.metrics import split
+from vsrestore.decimate.metrics import agreement, split
 
 __all__ = ["PeriodicParams", "periodic_evidence"]
 
@@ -47,6 +53,14 @@ class PeriodicParams:
     :param weight: how much of the ratio is added to the evidence model's.
     :param level_slack: how far (log distance) a lag's copies may lie above the lowest copies found at another
         lag in the same window and still count.
+    :param agreement: also search the motion agreements (where :func:`compute_metrics
+        <vsrestore.decimate.metrics.compute_metrics>` measured them).
+    :param agreement_ratio: a split of the agreements counts only where the copies' mean agreement is within
+        +- this share of the new frames' (near 0).
+    :param agreement_motion: ... and only where the new frames' mean agreement reaches this (motion is seen at
+        all: on a shot with none, the agreement is grain alone, about 0 everywhere).
+    :param agreement_penalty: the penalty for splits of the agreements (lower: that test already rules out
+        most chance splits).
     """
 
     window: int = 48
@@ -59,6 +73,10 @@ class PeriodicParams:
     clip_llr: float = 6.0
     weight: float = 1.0
     level_slack: float = 0.35
+    agreement: bool = True
+    agreement_ratio: float = 0.3
+    agreement_motion: float = 0.1
+    agreement_penalty: float = 7.0
 
 
 def _log(d: np.ndarray) -> np.ndarray:
@@ -70,6 +88,25 @@ def _log(d: np.ndarray) -> np.ndarray:
 def _residuals(x: np.ndarray, half: int) -> np.ndarray:
     """Log distance less its local median, winsorised (a cut or a flash counts as a large distance, no more)."""
     return np.clip(x - _rolling_quantiles(x, half, [0.5])[0], -1.5, 1.5)
+
+
+def _agreement_residuals(a: np.ndarray, half: int) -> np.ndarray:
+    """Motion agreement less its local median, winsorised like the log distances (NaN where not measured)."""
+    with np.errstate(all="ignore"):
+        fill = float(np.nanmedian(a)) if np.isfinite(a).any() else 0.0
+    med = _rolling_quantiles(np.where(np.isfinite(a), a, fill), half, [0.5])[0]
+    return np.clip(a - med, -1.5, 1.5)
+
+
+def _near_zero(agr: np.ndarray, mask: np.ndarray, params: PeriodicParams) -> bool:
+    """Whether the motion agreements ``agr`` of a window split by ``mask`` (True: copies) look like copies: the
+    new frames' mean at least ``agreement_motion``, the copies' within +-``agreement_ratio`` of it (a lower phase
+    that stays well above 0 is the codec's frame pattern, one well below 0 film motion backwards, as the lag-1
+    difference of an ``ABCA`` transfer's second A; with no motion the agreement is grain alone)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        copy_level, new_level = np.nanmean(agr[mask]), np.nanmean(agr[~mask])
+    return bool(new_level >= params.agreement_motion and copy_level <= params.agreement_ratio * new_level)
 
 
 def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[float, np.ndarray | None, float, float,
@@ -118,9 +155,10 @@ def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[floa
 
 
 def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams()) -> np.ndarray:
-    """Log-likelihood ratios (N, L) copy/different from recurring dips of the distances ``m`` (N, 2L + 1) of
-    :func:`vsrestore.decimate.metrics.compute_metrics`; 0 where no window finds any."""
+    """Log-likelihood ratios (N, L) copy/different from recurring dips of the distances and agreements ``m``
+    (N, 3L + 1) of :func:`vsrestore.decimate.metrics.compute_metrics`; 0 where no window finds any."""
     top, whole, _ = split(m)
+    agr = agreement(m)
     n, lags = top.shape
     acc = np.zeros((n, lags))
     cover = np.zeros((n, lags))
@@ -128,6 +166,9 @@ def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams()) 
         return acc
     logs = [(_log(top[:, k]), _log(whole[:, k])) for k in range(lags)]
     res = [tuple(_residuals(x, params.detrend) for x in pair) for pair in logs]
+    agr_params = replace(params, penalty=params.agreement_penalty)
+    if params.agreement and np.isfinite(agr).any():  # the agreement is not a log: its residual as it is
+        res = [(*res[k], _agreement_residuals(agr[:, k], params.detrend)) for k in range(lags)]
     win = min(params.window, n)
     starts = list(range(0, max(1, n - win + 1), params.hop))
     if starts[-1] != n - win:
@@ -137,12 +178,15 @@ def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams()) 
         cover[a:b] += 1.0
         found = []  # (lag, metric, gain, mask, copy level, new level, spread, copy level in log distance)
         for k in range(lags):
-            choice = [(j, *_best_split(res[k][j][a:b], a, params)) for j in range(2)]
-            j, gain, mask, mu1, mu2, sd = max(choice, key=lambda t: t[1])
-            if mask is None or gain <= 0.0:
+            choice = [(j, *_best_split(res[k][j][a:b], a, params if j < 2 else agr_params)) for j in range(len(res[k]))]
+            choice = [c for c in choice if c[2] is not None and c[1] > 0.0
+                      and (c[0] < 2 or _near_zero(agr[a:b, k], c[2], params))]
+            if not choice:
                 continue
+            j, gain, mask, mu1, mu2, sd = max(choice, key=lambda t: t[1])
+            assert mask is not None
             with np.errstate(all="ignore"):
-                level = float(np.nanmean(logs[k][j][a:b][mask]))
+                level = float(np.nanmean(logs[k][0 if j == 2 else j][a:b][mask]))  # the agreement's: its top distances
             found.append((k, j, mask, mu1, mu2, sd, level))
         if not found:
             continue

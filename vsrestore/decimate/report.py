@@ -11,6 +11,7 @@ import numpy as np
 
 from vsrestore.core.files import atomic_write, plain_mode
 from vsrestore.decimate.decide import UNSURE, Analysis
+from vsrestore.decimate.metrics import agreement, lags_of
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
 __all__ = ["merge_ranges", "summary_lines", "unsure_lines", "write_report"]
@@ -116,7 +117,7 @@ def override_template(an: Analysis, name: str, count: int = 40) -> str:
 
 
 def plot_timeline(an: Analysis, path: Path, name: str) -> None:
-    """PNG: the lag distances, the decisions and the template over the input frames."""
+    """PNG: the lag distances, the motion agreements, the decisions and the template over the input frames."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,9 +126,9 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     n = an.num_frames
     x = np.arange(n)
     width = min(60.0, max(10.0, n / 40))
-    fig, axes = plt.subplots(3, 1, figsize=(width, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
+    fig, axes = plt.subplots(4, 1, figsize=(width, 9), sharex=True, gridspec_kw={"height_ratios": [3, 1.5, 1, 1]})
     ax = axes[0]
-    for k in range((an.metrics.shape[1] - 1) // 2):  # the top-block distances (whole-frame ones, noise follow)
+    for k in range(lags_of(an.metrics)):  # the top-block distances (whole-frame ones, noise, agreements follow)
         ax.plot(x, an.metrics[:, k], lw=0.8, label=f"distance to frame n-{k + 1}")
     tok = np.asarray(an.tokens)
     copies = tok > 0
@@ -144,12 +145,21 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     ax.set_ylabel("distance")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(f"{name}: {len(an.kept)} film frames, rate {an.rate} fps, templates {', '.join(an.templates)}")
-    ax = axes[1]
+    ax = axes[1]  # copies agree about 0 with the motion around them; film motion well above (grain or not)
+    agr = agreement(an.metrics)
+    for k in range(agr.shape[1]):
+        ax.plot(x, agr[:, k], lw=0.8, label=f"motion agreement with frame n-{k + 1}")
+    if copies.any():
+        ax.scatter(x[copies], agr[np.where(copies)[0], tok[copies] - 1], s=10, c="k", marker="v", zorder=3)
+    ax.axhline(0.0, color="0.5", lw=0.6)
+    ax.set_ylabel("agreement")
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[2]
     ax.bar(x, np.where(copies, tok, 0), color="tab:red", width=1.0, label="copy lag")
     ax.plot(x, an.confidence, color="tab:blue", lw=0.8, label="confidence")
     ax.set_ylim(0, max(3.2, float(tok.max()) + 0.2))
     ax.legend(loc="upper right", fontsize=8)
-    ax = axes[2]
+    ax = axes[3]
     ax.plot(x, an.template_of, drawstyle="steps-mid", color="tab:green")
     ax.set_yticks(range(-1, len(an.templates)))
     ax.set_yticklabels(["free", *an.templates])
