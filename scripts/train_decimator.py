@@ -42,7 +42,7 @@ def cached_metrics(name: str, path: Path | None, clip: vs.VideoNode | None = Non
     """Lag distances of a video file (or clip) as a user's analysis computes them (cached by name and
     parameters)."""
     mp = MetricParams()
-    mkey = hashlib.sha1(("metrics-v6|" + str(mp)).encode()).hexdigest()[:8]
+    mkey = hashlib.sha1(("metrics-v8|" + str(mp)).encode()).hexdigest()[:8]
     cache = sets.CACHE / "metrics" / f"{name}-{mkey}.npz"
     if cache.is_file():
         return np.load(cache)["m"]

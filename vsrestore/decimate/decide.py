@@ -170,7 +170,7 @@ _LOCK = threading.Lock()
 
 
 def _metric_key(p: MetricParams) -> str:
-    return f"metrics-v6|{p}"
+    return f"metrics-v8|{p}"
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:

@@ -5,10 +5,16 @@ median in between, which removes dust specks, thin scratches and most grain, and
 weave), then numpy does the rest on the small planes: per-frame dynamic-range normalisation with
 :func:`vsrestore.core.levels.robust_levels` in vertical strips (robust to flicker, including a left-right
 tilt), and a robust mean absolute difference (large differences capped, so a leftover speck counts little).
+
+Beside the distances, the *motion agreement* of frame n and n-k (:func:`motion_agreement`): how much their
+difference correlates with the differences of the frames around them (n+1 against n-k-1, n+2 against n-k-2).
+Those share no frame with the pair, so grain does not enter it: copies score about 0, film motion above 0, even
+where the grain buries the motion in the distances.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from dataclasses import dataclass
 
@@ -180,7 +186,7 @@ def _centred(d: np.ndarray, cap: float) -> tuple[np.ndarray, float]:
 
 def motion_agreement(d: tuple[np.ndarray, float], ref: tuple[np.ndarray, float]) -> float:
     """Normalised correlation of the difference ``d`` (frame n minus frame n-k) with a reference ``ref`` (frame
-    n+s minus frame n-k-s); :func:`compute_metrics` sums it over s = 1, 2.
+    n+s minus frame n-k-s); :func:`compute_metrics` averages it over s = 1, 2 (and doubles it).
 
     The reference shares no frame with ``d``, so grain and dust do not correlate: two copies of one film frame
     score about 0 however grainy the film is, two film frames in steady motion score well above it, because the
@@ -201,18 +207,22 @@ def _cuts(whole1: np.ndarray, ratio: float = 3.0, half: int = 6) -> np.ndarray:
 
 
 def _sum_agreements(parts: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Agreements (N, L) from the correlations with each reference (N, L, 2; NaN: missing), leaving out the
-    references that span a cut the difference itself does not (NaN where none is left)."""
+    """Agreements (N, L): twice the mean of the correlations with the references (N, L, 2; NaN: missing), leaving
+    out every pair or reference that spans a cut (NaN where none is left)."""
     n, lags, _ = parts.shape
     c = np.flatnonzero(cuts)
     out = np.full((n, lags), np.nan)
     for k in range(1, lags + 1):
+        parts_k = np.empty((n, 2))
         for s in (1, 2):
             v = parts[:, k - 1, s - 1].copy()
             for i in c:  # a cut at i lies between frames i-1 and i; the reference of frame f spans f-k-s..f+s
-                v[max(0, i - s) : i] = np.nan  # (f, f+s]
-                v[i + k : min(n, i + k + s)] = np.nan  # (f-k-s, f-k]
-            out[:, k - 1] = np.where(np.isnan(out[:, k - 1]), v, out[:, k - 1] + np.nan_to_num(v))
+                v[max(0, i - s) : i + k + s] = np.nan  # across it: in (f, f+s], (f-k, f] (the pair itself) or
+                # (f-k-s, f-k]; the pair across a cut agrees with a reference across it whatever the motion
+            parts_k[:, s - 1] = v
+        with warnings.catch_warnings():  # all-NaN rows: no reference left
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, k - 1] = 2.0 * np.nanmean(parts_k, axis=1)  # one reference left counts double
     return out
 
 
@@ -226,9 +236,9 @@ def compute_metrics(
     ``m[n, k-1]`` is the RMS difference of normalised luma (0..1 units, capped per pixel at ``params.cap``) over
     the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame; ``m[n, 2 * lags]`` the frame's
     own noise (grain and compression left in the reduced picture, :func:`_noise`): two copies of one film frame
-    differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k: the sum of
-    :func:`motion_agreement` over the references s = 1, 2 that exist and span no cut that frames n-k..n do not
-    (NaN where ``params.motion_corr`` is off or none is left). Entries
+    differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k: twice the mean of
+    :func:`motion_agreement` over the references s = 1, 2 that exist and span no cut (-2..2; NaN where
+    ``params.motion_corr`` is off, the pair spans a cut or no reference is left). Entries
     with n-k < 0 are NaN. Frames are read once, in order, through the reduced node (memory: ``lags + 4`` small
     planes).
     """

@@ -154,9 +154,15 @@ def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[floa
     return best
 
 
-def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams()) -> np.ndarray:
+def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams(),
+                      visible: np.ndarray | None = None) -> np.ndarray:
     """Log-likelihood ratios (N, L) copy/different from recurring dips of the distances and agreements ``m``
-    (N, 3L + 1) of :func:`vsrestore.decimate.metrics.compute_metrics`; 0 where no window finds any."""
+    (N, 3L + 1) of :func:`vsrestore.decimate.metrics.compute_metrics`; 0 where no window finds any.
+
+    :param visible: per frame (N,), how well motion shows there (:func:`vsrestore.decimate.stillness.visibility`):
+        the agreement's evidence *against* a copy is scaled by it (on a still passage every frame agrees about 0
+        with the motion, new or not); None: not scaled.
+    """
     top, whole, _ = split(m)
     agr = agreement(m)
     n, lags = top.shape
@@ -198,6 +204,8 @@ def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams()) 
                 continue
             x = np.nan_to_num(res[k][j][a:b], nan=mu2)
             llr = ((x - mu2) ** 2 - (x - mu1) ** 2) / (2.0 * sd * sd)
+            if j == 2 and visible is not None:  # no motion, no agreement: "new" is not seen on a still passage
+                llr = np.where(llr < 0, llr * visible[a:b], llr)
             acc[a:b, k] += np.clip(llr, -params.clip_llr, params.clip_llr)
     with np.errstate(all="ignore"):
         out = np.where(cover > 0, acc / np.maximum(cover, 1.0), 0.0)

@@ -444,16 +444,17 @@ class Fit:
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         model: EvidenceModel | None = None) -> Fit:
-    """Evidence, templates and decisions for lag distances and noise ``m`` (N, 2L + 1) from
+    """Evidence, templates and decisions for lag distances, noise and agreements ``m`` (N, 3L + 1) from
     :func:`vsrestore.decimate.metrics.compute_metrics` (NaN where n-k < 0).
 
     :param model: the evidence model (default: the shipped one).
     """
     e = evidence(m, model, params.clip_llr)
-    if params.still is not None:  # the evidence model's chance ups and downs on still passages are ignored ...
-        e = e * visibility(m, params.still)[:, None]
+    vis = visibility(m, params.still) if params.still is not None else None
+    if vis is not None:  # the evidence model's chance ups and downs on still passages are ignored ...
+        e = e * vis[:, None]
     if params.periodic is not None:  # ... dips that recur at a fixed phase are not chance, still or not
-        e = np.clip(e + periodic_evidence(m, params.periodic), -params.clip_llr, params.clip_llr)
+        e = np.clip(e + periodic_evidence(m, params.periodic, vis), -params.clip_llr, params.clip_llr)
     s = token_scores(e)
     templates = learn_templates(s, params)
     if not any(t.tokens == (0,) for t in templates):
