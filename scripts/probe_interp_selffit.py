@@ -39,7 +39,11 @@ TERMS = ("blend", "flow", "sides", "box3")
 
 def _box3(a: np.ndarray) -> np.ndarray:
     p = np.pad(a, 1, mode="edge")
-    return sum(p[i : i + a.shape[0], j : j + a.shape[1]] for i in range(3) for j in range(3)) / 9.0
+    out = np.zeros_like(a)
+    for i in range(3):
+        for j in range(3):
+            out += p[i : i + a.shape[0], j : j + a.shape[1]]
+    return out / 9.0
 
 
 def _terms(parts: dict[str, vs.VideoNode], i: int, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
