@@ -238,9 +238,8 @@ def compute_metrics(
     own noise (grain and compression left in the reduced picture, :func:`_noise`): two copies of one film frame
     differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k: twice the mean of
     :func:`motion_agreement` over the references s = 1, 2 that exist and span no cut (-2..2; NaN where
-    ``params.motion_corr`` is off, the pair spans a cut or no reference is left). Entries
-    with n-k < 0 are NaN. Frames are read once, in order, through the reduced node (memory: ``lags + 4`` small
-    planes).
+    ``params.motion_corr`` is off, the pair spans a cut or no reference is left). Entries with n-k < 0 are NaN.
+    Frames are read once, in order, through the reduced node (memory: ``lags + 4`` small planes).
     """
     small = reduce_clip(clip, params)
     n = small.num_frames
@@ -291,7 +290,7 @@ def compute_metrics(
             dust[i] = float(f.props.get("PlaneStatsAverage", 0.0))  # type: ignore[arg-type]
             if i % 16 == 0 and i < n - 1:
                 bar.update(i + 1)
-        while params.motion_corr and len(diffs) > 1:  # the last two frames: the references there are
+        while params.motion_corr and len(diffs) > 1:  # the last two frames, with the references left
             diffs.popleft()
             agree(n - len(diffs))
         if params.motion_corr:

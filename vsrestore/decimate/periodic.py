@@ -55,8 +55,8 @@ class PeriodicParams:
         lag in the same window and still count.
     :param agreement: also search the motion agreements (where :func:`compute_metrics
         <vsrestore.decimate.metrics.compute_metrics>` measured them).
-    :param agreement_ratio: a split of the agreements counts only where the copies' mean agreement is within
-        +- this share of the new frames' (near 0).
+    :param agreement_ratio: a split of the agreements counts only where the copies' mean agreement is at most
+        this share of the new frames' (near 0, or below: see :func:`_near_zero`).
     :param agreement_motion: ... and only where the new frames' mean agreement reaches this (motion is seen at
         all: on a shot with none, the agreement is grain alone, about 0 everywhere).
     :param agreement_penalty: the penalty for splits of the agreements (lower: that test already rules out
@@ -100,9 +100,10 @@ def _agreement_residuals(a: np.ndarray, half: int) -> np.ndarray:
 
 def _near_zero(agr: np.ndarray, mask: np.ndarray, params: PeriodicParams) -> bool:
     """Whether the motion agreements ``agr`` of a window split by ``mask`` (True: copies) look like copies: the
-    new frames' mean at least ``agreement_motion``, the copies' within +-``agreement_ratio`` of it (a lower phase
-    that stays well above 0 is the codec's frame pattern, one well below 0 film motion backwards, as the lag-1
-    difference of an ``ABCA`` transfer's second A; with no motion the agreement is grain alone)."""
+    new frames' mean at least ``agreement_motion`` (with no motion the agreement is grain alone), the copies' at
+    most ``agreement_ratio`` of it (a lower phase that stays well above 0 is the codec's frame pattern). Below 0
+    counts: the lag-1 difference of an alternating or ``ABCA`` copy is film motion backwards, and the frame is a
+    copy all the same (at another lag: the copies' level check after this sorts the lag out)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         copy_level, new_level = np.nanmean(agr[mask]), np.nanmean(agr[~mask])
