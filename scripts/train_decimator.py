@@ -21,6 +21,7 @@ import numpy as np
 import vapoursynth as vs
 
 from vsrestore.core.source import load_source
+from vsrestore.decimate.decide import _metric_key
 from vsrestore.decimate.evidence import MODEL_PATH, EvidenceModel, design, features, labels
 from vsrestore.decimate.metrics import MetricParams, compute_metrics, lags_of
 from vsrestore.testing import decimate_sets as sets
@@ -42,7 +43,7 @@ def cached_metrics(name: str, path: Path | None, clip: vs.VideoNode | None = Non
     """Lag distances of a video file (or clip) as a user's analysis computes them (cached by name and
     parameters)."""
     mp = MetricParams()
-    mkey = hashlib.sha1(("metrics-v8|" + str(mp)).encode()).hexdigest()[:8]
+    mkey = hashlib.sha1(_metric_key(mp).encode()).hexdigest()[:8]  # the analysis's own key: bumped in one place
     cache = sets.CACHE / "metrics" / f"{name}-{mkey}.npz"
     if cache.is_file():
         return np.load(cache)["m"]
