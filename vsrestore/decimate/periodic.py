@@ -7,19 +7,21 @@ dips recurring at a fixed phase. This module finds those dips on the footage's o
 
 1. per lag k, three series, each less its local median (camera motion and grain drift slowly; copies are dips
    below that): the log distances of frame n to frame n-k over the most different blocks and over the whole
-   frame, and the motion agreement of the two frames (:func:`~vsrestore.decimate.metrics.motion_agreement`:
-   about 0 for two copies however grainy, above 0 for film motion, even motion far below the grain);
+   frame, and the motion agreement of the two frames (:mod:`vsrestore.decimate.agreement`: about 0 for two
+   copies however grainy, above 0 for film motion, even motion far below the grain);
 2. in overlapping windows of :attr:`PeriodicParams.window` frames, for every period p (2 to ``max_period``)
-   the mean of each phase, and the best split of the phases into "copies" (low) and "new frames" (high);
+   the mean of each phase, and the best split of the phases into "copies" (low) and "new frames" (high); or
+   the same in each half of the window with a phase of its own (:attr:`PeriodicParams.halves`: jitter or a
+   lost frame shifts the phase every few dozen frames), each half paying the penalty;
 3. the split's gain in log-likelihood over "one level, no copies" (two Gaussian levels with a pooled spread
    against one), less a penalty for the number of periods and splits tried. Footage without repeats has no
    phase that stays low, and the gain stays under the penalty. A split of the motion agreement counts only
    where its low phases are near 0 (at most :attr:`PeriodicParams.agreement_ratio` of the high phases'
    level), as copies are: the codec's own frame pattern can make the agreement of a film without repeats
    recur too, but at 0.37-0.9 of its level (tuning set), never near 0;
-4. where a split wins, each frame of the window gets the log-likelihood ratio of its own distance under the
-   two fitted levels (so jitter and lost frames are still seen frame by frame); windows covering a frame are
-   averaged.
+4. where a split wins, each frame of the window (of the halves that split) gets the log-likelihood ratio of its
+   own distance under the two fitted levels (so jitter and lost frames are still seen frame by frame); windows
+   covering a frame are averaged.
 
 The result (N, L) adds to the evidence model's log-likelihood ratios; it is 0 wherever no window finds
 recurring dips, so footage without repeats is judged by the evidence model alone.
@@ -61,6 +63,10 @@ class PeriodicParams:
         all: on a shot with none, the agreement is grain alone, about 0 everywhere).
     :param agreement_penalty: the penalty for splits of the agreements (lower: that test already rules out
         most chance splits).
+    :param halves: a window may also be split as two halves with a phase each (or one half alone), each half
+        paying the penalty: jitter or a lost frame shifts the pattern's phase every few dozen frames, and a
+        window across the shift fits no single phase. They must gain ``halves_cost`` times the penalty more than
+        the whole window's split (one more thing is fitted: the shift).
     """
 
     window: int = 48
@@ -77,6 +83,8 @@ class PeriodicParams:
     agreement_ratio: float = 0.3
     agreement_motion: float = 0.1
     agreement_penalty: float = 7.0
+    halves: bool = True
+    halves_cost: float = 1.0
 
 
 def _log(d: np.ndarray) -> np.ndarray:
@@ -155,6 +163,35 @@ def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[floa
     return best
 
 
+Split = tuple[float, np.ndarray | None, float, float, float, np.ndarray | None]
+
+
+def _best_split_halves(r: np.ndarray, start: int, params: PeriodicParams) -> Split:
+    """:func:`_best_split` of the whole window, or of its two halves with a phase each (one half alone: the other
+    says nothing), whichever gains most: (gain, copy mask, copy level, new level, spread, where the split holds);
+    levels and spread of the combined split, over where it holds."""
+    whole = (*_best_split(r, start, params), np.ones(r.size, dtype=bool))
+    if not params.halves:
+        return whole
+    h = r.size // 2
+    first, second = _best_split(r[:h], start, params), _best_split(r[h:], start + h, params)
+    gain = first[0] + second[0] - params.penalty * params.halves_cost  # the shift: one more thing fitted
+    if gain <= whole[0] or (first[1] is None and second[1] is None):
+        return whole
+    mask = np.zeros(r.size, dtype=bool)
+    holds = np.zeros(r.size, dtype=bool)
+    for half, lo, hi in ((first, 0, h), (second, h, r.size)):
+        if half[1] is not None:
+            mask[lo:hi], holds[lo:hi] = half[1], True
+    ok = np.isfinite(r) & holds
+    copies, new = r[mask & ok], r[~mask & ok]
+    if copies.size < 2 or new.size < 2:
+        return whole
+    mu1, mu2 = float(copies.mean()), float(new.mean())
+    within = float(((copies - mu1) ** 2).sum() + ((new - mu2) ** 2).sum())
+    return gain, mask, mu1, mu2, max(float(np.sqrt(within / max(int(ok.sum()) - 2, 1))), 0.05), holds
+
+
 def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams(),
                       visible: np.ndarray | None = None) -> np.ndarray:
     """Log-likelihood ratios (N, L) copy/different from recurring dips of the distances and agreements ``m``
@@ -183,31 +220,32 @@ def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams(),
     for a in starts:
         b = a + win
         cover[a:b] += 1.0
-        found = []  # (lag, metric, gain, mask, copy level, new level, spread, copy level in log distance)
+        found = []  # (lag, metric, mask, copy level, new level, spread, copy level in log distance, where it holds)
         for k in range(lags):
-            choice = [(j, *_best_split(res[k][j][a:b], a, params if j < 2 else agr_params)) for j in range(len(res[k]))]
-            choice = [c for c in choice if c[2] is not None and c[1] > 0.0
-                      and (c[0] < 2 or _near_zero(agr[a:b, k], c[2], params))]
+            choice = [(j, *_best_split_halves(res[k][j][a:b], a, params if j < 2 else agr_params))
+                      for j in range(len(res[k]))]
+            choice = [c for c in choice if c[2] is not None and c[6] is not None and c[1] > 0.0
+                      and (c[0] < 2 or _near_zero(agr[a:b, k][c[6]], c[2][c[6]], params))]
             if not choice:
                 continue
-            j, gain, mask, mu1, mu2, sd = max(choice, key=lambda t: t[1])
-            assert mask is not None
+            j, gain, mask, mu1, mu2, sd, holds = max(choice, key=lambda t: t[1])
+            assert mask is not None and holds is not None
             with np.errstate(all="ignore"):
                 level = float(np.nanmean(logs[k][0 if j == 2 else j][a:b][mask]))  # the agreement's: its top distances
-            found.append((k, j, mask, mu1, mu2, sd, level))
+            found.append((k, j, mask, mu1, mu2, sd, level, holds))
         if not found:
             continue
         # copies are the lowest distances of all: a low phase of one lag that another lag's copies lie well
         # below is film motion of different lengths (the lag-1 distances of an ABCA transfer), not a copy
         lowest = min(f[6] for f in found)
-        for k, j, _mask, mu1, mu2, sd, level in found:
+        for k, j, _mask, mu1, mu2, sd, level, holds in found:
             if level > lowest + params.level_slack:
                 continue
             x = np.nan_to_num(res[k][j][a:b], nan=mu2)
             llr = ((x - mu2) ** 2 - (x - mu1) ** 2) / (2.0 * sd * sd)
             if j == 2 and visible is not None:  # no motion, no agreement: "new" is not seen on a still passage
                 llr = np.where(llr < 0, llr * visible[a:b], llr)
-            acc[a:b, k] += np.clip(llr, -params.clip_llr, params.clip_llr)
+            acc[a:b, k] += np.where(holds, np.clip(llr, -params.clip_llr, params.clip_llr), 0.0)
     with np.errstate(all="ignore"):
         out = np.where(cover > 0, acc / np.maximum(cover, 1.0), 0.0)
     return params.weight * out
