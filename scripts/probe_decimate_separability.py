@@ -11,7 +11,9 @@ every lag k the 8x8-block squared differences between frame n and n-k are scored
 * ``weighted``: blocks weighted by how much they change over +-12 frames (above the frame's median block), so
   a small moving part counts and still areas, which hold only grain, do not; optionally (``--align PX``) the
   earlier frame is first moved onto the later by a global sub-pixel shift of at most ``PX`` reduced pixels (a
-  copy differs from its original by gate weave).
+  copy differs from its original by gate weave);
+* ``agreement``: the decimator's motion agreement (:mod:`vsrestore.decimate.agreement`) with the reference of
+  ``--agreement-window`` frames each side and ``--agreement-focus`` (twelfth session; a copy agrees about 0).
 
 It prints, per case and lag, the AUC of copies (true lag k) against new frames: the chance that a copy is
 closer than a new frame (0.5: no trace left; 1: fully separable).
@@ -33,7 +35,16 @@ from typing import Any
 import numpy as np
 
 from vsrestore.core.source import load_source
-from vsrestore.decimate.metrics import MetricParams, _matched, _normalise, _strip_stats, block_errors, reduce_clip
+from vsrestore.decimate.metrics import (
+    MetricParams,
+    _matched,
+    _normalise,
+    _strip_stats,
+    agreement,
+    block_errors,
+    compute_metrics,
+    reduce_clip,
+)
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import Conditions, build_case
 
@@ -60,7 +71,8 @@ def aligned(cur: np.ndarray, prev: np.ndarray, limit: float) -> np.ndarray:
     return prev
 
 
-def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None = None) -> str:
+def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None = None,
+          agreement_params: MetricParams | None = None) -> str:
     spec = next(s for s in sets.tuning_set() + sets.tuning_local_set() + sets.tuning_natural_set() if s.seed == seed)
     if conditions:
         spec = dataclasses.replace(spec, conditions=dataclasses.replace(spec.conditions, **conditions))
@@ -88,6 +100,8 @@ def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None
             scores["top"][i, k] = np.partition(e, e.size - top)[e.size - top :].mean()
             scores["all"][i, k] = e.mean()
             scores["weighted"][i, k] = (w * e).sum() / w.sum() if w.sum() > 0 else e.mean()
+    scores["agreement"] = agreement(
+        compute_metrics(load_source(str(case.path)), agreement_params or MetricParams(), progress=False)[0])
     lag = np.asarray(case.cadence.lag)
     parts = []
     for k in range(1, LAGS + 1):
@@ -95,7 +109,8 @@ def probe(seed: int, width: int, limit: float, conditions: dict[str, Any] | None
         new = [i for i in range(LAGS, n) if lag[i] == 0]
         if len(copies) >= 5 and new:
             parts.append(f"lag {k} ({len(copies)} copies): " + " ".join(
-                f"{name} {auc(s[copies, k - 1], s[new, k - 1]):.3f}" for name, s in scores.items()))
+                f"{name} {auc(s[copies, k - 1], s[new, k - 1]):.3f}" for name, s in scores.items()
+                if np.isfinite(s[copies + new, k - 1]).all()))
     return f"seed {seed} ({spec.source}): " + (" | ".join(parts) or "no repeats")
 
 
@@ -105,6 +120,10 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=160, help="width of the reduced luma, pixels (160: the decimator's)")
     ap.add_argument("--align", type=float, default=0.0, help="largest global shift taken out, reduced pixels")
     ap.add_argument("--conditions", default="", help="render again with these conditions, e.g. crf=10,grain=0")
+    ap.add_argument("--agreement-window", type=int, default=MetricParams.agreement_window,
+                    help="frames averaged on each side of the motion agreement's reference")
+    ap.add_argument("--agreement-focus", type=float, default=MetricParams.agreement_focus,
+                    help="weight of each pixel: the reference's local RMS to this power (0: none)")
     args = ap.parse_args()
     fields = {f.name for f in dataclasses.fields(Conditions)} - {"width", "height"}
     changes: dict[str, Any] = {}
@@ -117,7 +136,8 @@ def main() -> None:
         if key not in fields:
             ap.error(f"--conditions {item}: not NAME=NUMBER with NAME one of {', '.join(sorted(fields))}")
     for seed in args.seeds:
-        print(probe(seed, args.width, args.align, changes), flush=True)
+        params = MetricParams(agreement_window=args.agreement_window, agreement_focus=args.agreement_focus)
+        print(probe(seed, args.width, args.align, changes, params), flush=True)
 
 
 if __name__ == "__main__":
