@@ -80,7 +80,8 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     return [
         *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",
-        "  n-2 or n-3), step through them in a player, and correct any wrong one in overrides.txt",
+        "  n-2 or n-3, and a fall of its motion agreement to about 0), step through them in a player, and correct",
+        "  any wrong one in overrides.txt",
         "  ('keep N' or 'drop N'), then run again with --overrides overrides.txt.",
     ]
 
