@@ -59,6 +59,7 @@ class Row:
     source: str = ""
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
     right: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    named: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # inside a range the report names
 
 
 def _hash(f: vs.VideoFrame) -> str:
@@ -84,6 +85,9 @@ def run_case(name: str, about: str, clip: vs.VideoNode, cad: Cadence, fps: int, 
     truth_new = np.asarray(cad.lag) == 0
     row.confidence = np.asarray(an.confidence)
     row.right = (np.asarray(an.tokens) == 0) == truth_new
+    row.named = np.zeros(n, dtype=bool)
+    for a, b in an.review():
+        row.named[a : b + 1] = True
     rate = float(cad.rate(fps))
     # told a rate equal to the input's (no repeats), TDecimate has nothing to drop: the input is its answer
     for tool, node in (("TDecimate", lambda: core.tivtc.TDecimate(yuv, mode=2, rate=rate) if rate < fps else yuv),
@@ -174,6 +178,13 @@ def summary(rows: list[Row], label: str) -> list[str]:
         out.append(f"| {lo:g}-{min(hi, 1):g} | {int(sel.sum())} | {share} |")
     sel = conf >= 0.9
     out.append(f"| >= 0.9 (all) | {int(sel.sum())} | {right[sel].mean():.4f} |" if sel.any() else "")
+    named = np.concatenate([r.named for r in rows])
+    wrong = ~right
+    named_nr = np.concatenate([r.named for r in nr]) if nr else np.zeros(0, dtype=bool)
+    covered, total = int((wrong & named).sum()), int(wrong.sum())
+    tail = f" ({named_nr.mean():.1%} in the no-repeat cases)" if nr else ""
+    out += ["", f"vsrestore wrong decisions inside a range its report names for a check ({label}): "
+            f"{covered} of {total} ({covered / max(total, 1):.1%}); input frames named: {named.mean():.1%}{tail}"]
     return out
 
 

@@ -245,6 +245,13 @@ def restore(
                 "in its overrides.txt, then pass it with --overrides")
         report.warnings.append(note)
         warn(note)
+    if an.weak:
+        shown = ", ".join(f"{a}-{b}" for a, b in an.weak[:8]) + (" ..." if len(an.weak) > 8 else "")
+        note = (f"input frames {shown} were kept on weak evidence (they barely differ from the frames before, "
+                "so repeats there would not show); if the film repeats there, check them with "
+                f"`vsrestore analyze {src_p}` (timeline.png) and set the cadence in its overrides.txt")
+        report.warnings.append(note)
+        warn(note)
     if an.still:
         shown = ", ".join(f"{a}-{b}" for a, b in an.still[:8]) + (" ..." if len(an.still) > 8 else "")
         note = (f"input frames {shown} are too still for repeated frames to show; the decimator carried the "

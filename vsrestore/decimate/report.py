@@ -51,7 +51,7 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
     ranges = an.unsure()
     gaps = an.interrupted()
-    if not ranges and not gaps and not an.still and not an.set_aside:
+    if not ranges and not gaps and not an.still and not an.set_aside and not an.weak:
         return []
     out = []
     if ranges:
@@ -70,6 +70,13 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
                    "there only dips that recur at one phase count, else the cadence found around them is carried "
                    "through, or every frame is kept where none was found (grey in timeline.png). If the film's "
                    f"cadence is known, set it there in overrides.txt ({example}).")
+    if an.weak:
+        a, b = max(an.weak, key=lambda r: r[1] - r[0])
+        around = next((t for t in an.templates if t != "ABCD"), "AAB")
+        out.append(f"WARNING: input frames {_ranges(an.weak, most)} were kept as new film frames on weak evidence: "
+                   "nothing there looks like a repeat, but the frames do not clearly differ from the ones before "
+                   "either (little motion under grain, flicker or compression), so repeats there would not show. "
+                   f"If the film repeats there, set its cadence in overrides.txt (e.g. 'pattern {a}-{b} {around}').")
     if an.set_aside:
         a, b, t = max(an.set_aside, key=lambda r: r[1] - r[0])
         out.append(f"WARNING: a repeat pattern was seen but set aside in input frames "
@@ -139,6 +146,9 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     for i, (a, b) in enumerate(an.still):
         ax.axvspan(a - 0.5, b + 0.5, color="0.85", zorder=0,
                    label="too still to see repeats (cadence carried through)" if i == 0 else None)
+    for i, (a, b) in enumerate(an.weak):
+        ax.axvspan(a - 0.5, b + 0.5, color="tab:purple", alpha=0.10, zorder=0,
+                   label="kept on weak evidence (repeats would not show)" if i == 0 else None)
     for i, (a, b) in enumerate(merge_ranges([(a, b) for a, b, _ in an.set_aside])):
         ax.axvspan(a - 0.5, b + 0.5, color="tab:orange", alpha=0.12, zorder=0,
                    label="pattern set aside (dips do not recur)" if i == 0 else None)
