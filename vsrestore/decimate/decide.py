@@ -14,14 +14,14 @@ import numpy as np
 import vapoursynth as vs
 
 from vsrestore.core.checks import check_clip
-from vsrestore.decimate.evidence import EvidenceModel
+from vsrestore.decimate.evidence import EvidenceModel, _rolling_quantiles
 from vsrestore.decimate.metrics import MetricParams, compute_metrics
 from vsrestore.decimate.overrides import Overrides, read_overrides
 from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
 from vsrestore.decimate.stillness import StillParams, visibility
 from vsrestore.decimate.template import HmmParams, Template, fit, runs
 
-__all__ = ["Analysis", "DecisionKind", "analyze"]
+__all__ = ["Analysis", "DecisionKind", "analyze", "merge_ranges", "weak_ranges"]
 
 FUNC = "vsrestore.decimate"
 
@@ -37,6 +37,17 @@ STILL_RUN = 12
 #: lag's log-likelihood ratio "copy" stays above minus this) are named in runs of at least ``STILL_RUN`` frames
 WEAK_EVIDENCE = 0.5
 WEAK_HALF = 12
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ranges merged, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 class DecisionKind(StrEnum):
@@ -154,15 +165,8 @@ class Analysis:
     def review(self) -> list[tuple[int, int]]:
         """Every input frame range the report asks a person to check (unsure, interrupted, still, set aside,
         weak evidence), overlapping ranges merged, in order."""
-        ranges = sorted(self.unsure() + self.interrupted() + self.still + [(a, b) for a, b, _ in self.set_aside]
-                        + self.weak)
-        out: list[tuple[int, int]] = []
-        for a, b in ranges:
-            if out and a <= out[-1][1] + 1:
-                out[-1] = (out[-1][0], max(out[-1][1], b))
-            else:
-                out.append((a, b))
-        return out
+        return merge_ranges(self.unsure() + self.interrupted() + self.still + [(a, b) for a, b, _ in self.set_aside]
+                            + self.weak)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and decisions."""
@@ -315,8 +319,6 @@ def weak_ranges(evidence: np.ndarray, tokens: np.ndarray, forced: list[int] | No
     no repeats sits far below (every lag clearly "different"); frames of a film's repeats that the decimator
     missed sit here, and so do frames where nothing can be told apart. Frames the override file decides are
     left out."""
-    from vsrestore.decimate.evidence import _rolling_quantiles
-
     n = evidence.shape[0]
     if n == 0:
         return []

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vsrestore.core.files import atomic_write, plain_mode
-from vsrestore.decimate.decide import UNSURE, Analysis
+from vsrestore.decimate.decide import UNSURE, Analysis, merge_ranges
 from vsrestore.decimate.metrics import agreement, lags_of
 from vsrestore.decimate.overrides import TEMPLATE_HEADER
 
@@ -91,17 +91,6 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
         "  any wrong one in overrides.txt",
         "  ('keep N' or 'drop N'), then run again with --overrides overrides.txt.",
     ]
-
-
-def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping or touching ranges merged, in order."""
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(ranges):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def _ranges(ranges: list[tuple[int, int]], most: int) -> str:
