@@ -19,8 +19,8 @@ against the originals (luma PSNR, dB). Every dropped frame lies half-way between
 
 Methods: repeat and blend (``vsrestore.interpolate`` with those engines), "FlowFPS defaults" (``mv.Super`` +
 ``mv.Analyse`` + ``mv.FlowInter(time=50)``, FlowFPS's drawing routine at the phase it would use, every other
-parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``23828c4``
-(``PREVIOUS_REV``, main before this round of issue-23 work, the third round), extracted from git and imported
+parameter at its default), "previous default" (``vsrestore/interpolate`` as of commit ``b22e7b1``
+(``PREVIOUS_REV``, main before the dense optical flow: round 6's engine), extracted from git and imported
 side by side) and "vsrestore" (the current default).
 
 Speed: output frames per second at 720x540 (bikes upscaled), 16 -> 32 fps, on the CPU, by the wall clock and
@@ -59,8 +59,8 @@ from vsrestore.testing.thinning import keep_pattern
 core = vs.core
 
 #: The commit whose ``vsrestore/interpolate`` is the "previous default" column (main before this round of work:
-#: the third round of issue 23).
-PREVIOUS_REV = "23828c4"
+#: round 6's engine, before the dense optical flow).
+PREVIOUS_REV = "b22e7b1"
 #: The commit before issue 23 (the speed target is relative to it): its engine is timed in the speed test.
 ISSUE_START_REV = "adf0699"
 METHODS = ["repeat", "blend", "FlowFPS defaults", "previous default", "vsrestore"]

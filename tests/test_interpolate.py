@@ -514,8 +514,9 @@ def hand_held_scores(bikes: vs.VideoNode, settings: dict[str, MVSettings]) -> di
 
 def test_fine_blocks_follow_hand_held_motion(bikes: vs.VideoNode) -> None:
     # refining the 8x8 vectors once with 4x4 blocks where the 8x8 match is poor follows the riders' small moving
-    # parts better (measured +0.14 dB over the third round's 8x8-only vectors; +0.026 dB over the tuning set)
-    scores = hand_held_scores(bikes, {"4x4": MVSettings(), "8x8": MVSettings(min_blksize=8, refine_thsad=200)})
+    # parts better (measured +0.14 dB over the third round's 8x8-only vectors; +0.026 dB over the tuning set).
+    # An option since the dense flow (which follows them too) came: compared without it
+    scores = hand_held_scores(bikes, {"4x4": MVSettings(refine=True, dense=False), "8x8": MVSettings(dense=False)})
     assert scores["4x4"] > scores["8x8"] + 0.08, scores
 
 

@@ -6,8 +6,9 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   the search nor count as motion when the vectors are judged). Chroma is left as it is.
 * The search is hierarchical over all levels (large motion is found at the coarse levels; mvtools' global
   motion estimate is a predictor at each level) with 8x8 blocks (half overlapping), exhaustive search within
-  ``searchparam`` pixels at each level, then refined once with 4x4 blocks (half overlapping) wherever the 8x8
-  match is poor (``refine_thsad``: +0.026 dB on the tuning clips, most on hand-held bikes and the 1906 film),
+  ``searchparam`` pixels at each level, optionally (``refine``) refined once with 4x4 blocks (half overlapping)
+  wherever the 8x8 match is poor (``refine_thsad``: +0.026 dB on the tuning clips without the dense flow below,
+  +0.004 with it, for about a sixth of the engine's CPU: off by default since the dense flow came),
   half-pixel precision (``pel``; quarter-pixel was 0.02 dB better on the
   tuning clips and about a third slower), SATD matching and true-motion regularisation.
 * **Optional second vector field** (``second_blksize``, ``second_overlap``; off by default): a second search on
@@ -16,6 +17,12 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   partly independent, so the average is better: ``second_blksize=8, second_overlap=2`` gains +0.041 dB on the
   tuning clips (bikes +0.04 to +0.13, bigbuckbunny +0.09 to +0.12, no row lower) at about 40% more CPU, which
   would put the default under its speed floor; it suits a final render where time matters less.
+* **Dense optical flow** (``dense``, on by default; :mod:`.denseflow`): a picture drawn by OpenCV's DIS flow
+  joins the motion-compensated pictures with weight ``dense_weight`` before they are mixed with the blend, so
+  the judgement below applies to it too. The two kinds of motion make different errors (blocks against a
+  per-pixel flow), and their average is better than either: +0.15 dB on the tuning clips (bikes +0.06 to
+  +0.20, bigbuckbunny +0.32 to +0.36, the CGI clip +0.8; the 1906 film's shot and the old-film-look clips
+  within -0.02..+0.04).
 * Pictures are drawn from the *original* frames (so the normalisation never shows and the grain stays):
   ``FlowInter`` (both directions; it takes occluded areas from the frame where they are visible) and, with
   ``fusion``, a second picture from the two sides separately: frame i carried on to the instant by its vectors
@@ -67,6 +74,7 @@ import vapoursynth as vs
 from vsrestore.core.bridge import shifted
 from vsrestore.core.levels import robust_levels
 
+from .denseflow import DenseFlow
 from .globalmotion import irregularity, shift_node
 
 __all__ = ["MVEngine", "MVSettings", "work_format"]
@@ -84,8 +92,9 @@ class MVSettings:
     :param blksize: block size of the first search (8; 16 or 32 suit very large frames).
     :param overlap: block overlap of the first search.
     :param refine: refine the vectors with blocks of half the size (``Recalculate``), repeatedly, down to
-        ``min_blksize`` (default 4: the 8x8 vectors are refined once, with 4x4 blocks); blocks whose match error
-        (SAD, mvtools' scale for 8x8 blocks) is below ``refine_thsad`` (1600) keep their vector.
+        ``min_blksize`` (4: the 8x8 vectors are refined once, with 4x4 blocks); blocks whose match error
+        (SAD, mvtools' scale for 8x8 blocks) is below ``refine_thsad`` (1600) keep their vector. Off by default:
+        with ``dense`` it gains little for its CPU.
     :param dct: mvtools match metric (0: SAD; 5: SATD, more robust to brightness changes but slower).
     :param searchparam: search radius at the finest level, pixels.
     :param pel: sub-pixel precision (1, 2 or 4).
@@ -126,11 +135,14 @@ class MVSettings:
         more keeps the test's share, linear in between; None: the test alone decides.
     :param steady_high: see ``steady_low`` (pixels).
     :param steady_window: pairs each side whose irregularities enter the median.
+    :param dense: average the engine's picture with one drawn by a dense optical flow (OpenCV's DIS, see
+        :mod:`~vsrestore.interpolate.denseflow`); the two engines' errors differ, so their average is better.
+    :param dense_weight: weight (0..1) of the dense-flow picture in that average.
     """
 
     blksize: int = 8
     overlap: int = 4
-    refine: bool = True
+    refine: bool = False
     min_blksize: int = 4
     refine_thsad: int = 1600
     dct: int = 5
@@ -160,13 +172,20 @@ class MVSettings:
     steady_low: float | None = 0.4
     steady_high: float = 0.8
     steady_window: int = 4
+    dense: bool = True
+    dense_weight: float = 0.6
 
     @classmethod
     def fine(cls) -> MVSettings:
         """The default plus a second vector field on another block grid (8x8 blocks overlapping by 2) whose
-        pictures are averaged with the first field's: +0.04 dB on the tuning clips and +0.07 dB on the held-out
-        reporting clips, for about 40% more CPU in the interpolator (see the module notes)."""
+        pictures are averaged with the first field's, for more CPU (see the module notes and
+        ``benchmarks/results/interpolate.md``)."""
         return cls(second_blksize=8, second_overlap=2)
+
+
+def peak_of(clip: vs.VideoNode) -> int:
+    """The largest sample value of an integer clip."""
+    return (1 << clip.format.bits_per_sample) - 1
 
 
 def work_format(fmt: vs.VideoFormat) -> vs.VideoFormat:
@@ -226,7 +245,7 @@ def _judge_mask(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv: v
 
 
 def _fusion_masks(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv: vs.VideoNode,
-                  cfg: MVSettings) -> tuple[vs.VideoNode, vs.VideoNode]:
+                  cfg: MVSettings) -> tuple[vs.VideoNode, vs.VideoNode, vs.VideoNode]:
     """Per pixel of pair (i, i+1), two masks (0..peak) from errors measured on the proxy and averaged over about
     ``2 * judge_radius`` pixels: ``e_b`` of frame i predicted from i+1 through the backward vectors, ``e_f`` of
     frame i+1 predicted from i through the forward ones and ``e_p``, the plain difference of the two frames.
@@ -234,7 +253,8 @@ def _fusion_masks(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv:
 
     * direction: the share of the picture carried from frame i (forward vectors) against the one carried back
       from frame i+1 (backward vectors): where one side is occluded or its vectors fail, the other is used;
-    * compensation: the share of the motion-compensated picture against the blend of the two frames.
+    * compensation: the share of the motion-compensated picture against the blend of the two frames;
+    * error: ``(e_b + e_f) / 2``, how well the vectors predict, to weigh them against another motion estimate.
     """
     big = dict(thscd1=16320, thscd2=255)
     cb = core.mv.Compensate(search, sup, bv, **big)  # frame i+1 drawn onto frame i
@@ -248,7 +268,7 @@ def _fusion_masks(search: vs.VideoNode, sup: vs.VideoNode, bv: vs.VideoNode, fv:
     w = f"1 x {fl} + {pw} pow / wb! 1 y {fl} + {pw} pow / wf! "
     direction = core.akarin.Expr([e_b, e_f], f"{w} wf@ wb@ wf@ + / {peak} *")
     compensation = core.akarin.Expr([e_b, e_f, e_p], f"{w} wb@ wf@ + dup 1 z {fl} + {pw} pow / {lam} * + / {peak} *")
-    return direction, compensation
+    return direction, compensation, core.akarin.Expr([e_b, e_f], "x y + 2 /")
 
 
 def _validation(search: vs.VideoNode, clip: vs.VideoNode, cfg: MVSettings,
@@ -380,14 +400,26 @@ class MVEngine:
             self.sad_mask = None
         self.judge_mask: vs.VideoNode | None = None
         self.direction_mask: vs.VideoNode | None = None
+        self.vector_error: vs.VideoNode | None = None
         if cfg.judge and cfg.fusion:
-            self.direction_mask, self.judge_mask = _fusion_masks(search, sup_search, self.bv, self.fv, cfg)
+            self.direction_mask, self.judge_mask, self.vector_error = _fusion_masks(search, sup_search, self.bv,
+                                                                                   self.fv, cfg)
         elif cfg.judge:
             self.judge_mask = _judge_mask(search, sup_search, self.bv, self.fv, cfg)
         if self.judge_mask is not None and cfg.validate_db is not None and clip.num_frames >= 4:
             val = _validation(search, clip, cfg, durations)
             tagged = core.std.CopyFrameProps(self.judge_mask, val, props=["VsrMCShare"])
             self.judge_mask = core.akarin.Expr(tagged, "x x.VsrMCShare *")
+        self.dense = (DenseFlow(clip, core.std.ShufflePlanes(search, 0, vs.GRAY), cfg.judge_radius)
+                      if cfg.dense else None)
+        self.dense_mask: vs.VideoNode | None = None
+        if self.dense is not None and self.vector_error is not None:
+            # per pixel, the dense picture's share against the vectors' by how well each predicts the two frames
+            # from each other (weights as in the fusion), ``dense_weight`` where they predict equally well
+            fl, pw, wd = cfg.fusion_floor * peak_of(search) / 255.0, cfg.fusion_power, cfg.dense_weight
+            self.dense_mask = core.akarin.Expr(
+                [self.vector_error, self.dense.errors],
+                f"{wd} y {fl} + {pw} pow / dw! {1 - wd} x {fl} + {pw} pow / dw@ + dw@ swap / {peak_of(search)} *")
         self._nodes: dict[int, vs.VideoNode] = {}
         self._lock = threading.Lock()
 
@@ -395,18 +427,19 @@ class MVEngine:
         """The pictures behind :meth:`at` at phase ``q/256`` (1..255), in the engine's work format: ``flow``
         (``FlowInter``'s), ``sides`` (the two one-sided pictures mixed by ``direction_mask``; only with
         ``fusion``), ``blend`` (the cross-fade of frames i and i+1), ``mask`` (the share of compensation, with
-        ``judge``) and ``out`` (the engine's picture, before ``post``)."""
+        ``judge``), ``dense`` (the dense-flow picture) and ``dense_mask`` (its share against the vectors'
+        pictures, with ``dense``) and ``out`` (the engine's picture, before ``post``)."""
         big = dict(thscd1=16320, thscd2=255)
         pct = q * 100.0 / 256  # the instant, in percent of the way from frame i to i+1
         planes = self.clip.format.num_planes
-        pics: list[vs.VideoNode] = []  # one picture per vector field
+        fields: list[list[vs.VideoNode]] = []  # per vector field, the pictures averaged for it
         res: dict[str, vs.VideoNode] = {}
         for k, (bv, fv) in enumerate([(self.bv, self.fv), *self.extra]):
             flow = core.mv.FlowInter(self.clip, self.super, bv, fv, time=pct, ml=self.settings.ml, blend=0, **big)
             if k == 0:
                 res["flow"] = flow
             if self.direction_mask is None:
-                pics.append(flow)
+                fields.append([flow])
                 continue
             # frame i carried on to the instant (forward vectors of frame i+1) and frame i+1 carried back
             # to it (backward vectors of frame i), mixed by how well each side's vectors predict; averaged with
@@ -416,12 +449,22 @@ class MVEngine:
             sides = core.std.MaskedMerge(nxt, prev, self.direction_mask, planes=None, first_plane=True)
             if k == 0:
                 res["sides"] = sides
-            pics.append(core.akarin.Expr([flow, sides], ["x y + 2 /"] * planes))
-        if len(pics) > 1:  # the average of the fields' pictures
-            avg = " ".join("xyzabc"[: len(pics)]) + " +" * (len(pics) - 1) + f" {len(pics)} /"
-            node = core.akarin.Expr(pics, [avg] * planes)
+            fields.append([flow, sides])
+        # the average of the fields' pictures, rounded once
+        terms = [(pic, 1.0 / len(fields) / len(field)) for field in fields for pic in field]
+        if len(terms) > 1:
+            expr = " ".join(f"src{i} {w!r} *" for i, (_, w) in enumerate(terms)) + " +" * (len(terms) - 1)
+            node = core.akarin.Expr([pic for pic, _ in terms], [expr] * planes)
         else:
-            node = pics[0]
+            node = terms[0][0]
+        if self.dense is not None:  # the dense-flow picture joins them, per pixel by its share
+            d0, d1 = self.dense.at(q)
+            res["dense"] = core.std.Merge(d0, d1, weight=q / 256)
+            if self.dense_mask is not None:
+                res["dense_mask"] = self.dense_mask
+                node = core.std.MaskedMerge(node, res["dense"], self.dense_mask, planes=None, first_plane=True)
+            else:
+                node = core.std.Merge(node, res["dense"], weight=self.settings.dense_weight)
         mix = core.std.Merge(self.clip, self._next, weight=q / 256)
         res["blend"] = mix
         if self.judge_mask is not None:
