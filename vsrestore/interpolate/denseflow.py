@@ -1,11 +1,12 @@
 """Dense optical flow pictures for the classical engine: a second opinion on the motion, per pixel.
 
 mvtools' block vectors follow rigid motion well but not thin or non-rigid movement (people walking, a hand-held
-camera's parallax), and their pictures are drawn at half-pixel precision. A dense flow (OpenCV's DIS: patch
-inverse search over a pyramid, then a variational refinement) makes other errors, so the average of the two
-engines' pictures is better than either: on the tuning clips of ``benchmarks/interpolate.py`` the average
-gains about +0.25 dB over mvtools' picture alone, and the dense picture alone is worse (it has no judgement of
-grain and weave; the mvtools picture it is averaged with has).
+camera's parallax), and their pictures are drawn at half-pixel precision. A dense flow (OpenCV's DIS at its
+fastest preset: patch inverse search over a pyramid) makes other errors, so a mix of the two engines' pictures
+is better than either; the engine weighs them per pixel by how well each motion predicts the two frames from
+each other (:attr:`DenseFlow.errors`, see :mod:`.mvflow`): +0.18 dB on the tuning clips of
+``benchmarks/interpolate.py`` and +0.11 dB on its held-out reporting clips. The dense picture alone is worse
+(it fails on some large shakes, and has no judgement of grain and weave).
 
 * Flow is measured on the engine's *proxy* (the luma normalised to its levels and smoothed, so flicker and grain
   do not steer it), both ways per pair (i, i+1); it is cached per pair, so every phase drawn between the same

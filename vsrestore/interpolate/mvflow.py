@@ -8,7 +8,7 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   motion estimate is a predictor at each level) with 8x8 blocks (half overlapping), exhaustive search within
   ``searchparam`` pixels at each level, optionally (``refine``) refined once with 4x4 blocks (half overlapping)
   wherever the 8x8 match is poor (``refine_thsad``: +0.026 dB on the tuning clips without the dense flow below,
-  +0.004 with it, for about a sixth of the engine's CPU: off by default since the dense flow came),
+  +0.004 with it, for about a fifth of the engine's CPU: off by default since the dense flow came),
   half-pixel precision (``pel``; quarter-pixel was 0.02 dB better on the
   tuning clips and about a third slower), SATD matching and true-motion regularisation.
 * **Optional second vector field** (``second_blksize``, ``second_overlap``; off by default): a second search on
@@ -18,11 +18,14 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   tuning clips (bikes +0.04 to +0.13, bigbuckbunny +0.09 to +0.12, no row lower) at about 40% more CPU, which
   would put the default under its speed floor; it suits a final render where time matters less.
 * **Dense optical flow** (``dense``, on by default; :mod:`.denseflow`): a picture drawn by OpenCV's DIS flow
-  joins the motion-compensated pictures with weight ``dense_weight`` before they are mixed with the blend, so
-  the judgement below applies to it too. The two kinds of motion make different errors (blocks against a
-  per-pixel flow), and their average is better than either: +0.15 dB on the tuning clips (bikes +0.06 to
-  +0.20, bigbuckbunny +0.32 to +0.36, the CGI clip +0.8; the 1906 film's shot and the old-film-look clips
-  within -0.02..+0.04).
+  joins the motion-compensated pictures before they are mixed with the blend, so the judgement below applies to
+  it too. Per pixel its share against the vectors' pictures comes from how well each motion predicts the two
+  frames from each other (the fusion's weights, ``dense_weight`` where they predict equally well). Blocks and a
+  per-pixel flow make different errors, so the mix is better than either: +0.18 dB on the tuning clips over
+  round 6's engine (the CGI clip +0.9, bikes +0.3, bigbuckbunny +0.27; the 1906 film's shot -0.01) and, run
+  once, +0.11 dB on the held-out reporting clips (no row lower), for about a quarter more CPU than that engine
+  (0.50-0.55 of the engine before issue 23 per CPU-second, the floor being 0.5; the 4x4 refinement is off to
+  pay for part of it).
 * Pictures are drawn from the *original* frames (so the normalisation never shows and the grain stays):
   ``FlowInter`` (both directions; it takes occluded areas from the frame where they are visible) and, with
   ``fusion``, a second picture from the two sides separately: frame i carried on to the instant by its vectors
