@@ -92,3 +92,11 @@ def test_dense_flow_same_frames_in_any_order_and_thread(bikes_small: vs.VideoNod
         got = list(ex.map(lambda k: planes(node.get_frame(k)), order))
     for k, arrs in zip(order, got, strict=True):
         assert all(np.array_equal(a, b) for a, b in zip(arrs, ref[k], strict=True)), k
+
+
+def test_fine_option_uses_a_finer_dense_flow(bikes: vs.VideoNode) -> None:
+    # MVSettings.fine() (a preset's -a motion=fine): DIS at its medium preset, for a final render; on bikes 0-40
+    # (a tuning clip) it beats the default's ultrafast flow (measured +0.17; +0.05 dB over the whole tuning set)
+    src = core.resize.Bicubic(bikes[:40], 640, 360, format=vs.GRAY8)
+    scores = rebuilt_scores(src, {"default": MVSettings(), "fine": MVSettings.fine()})
+    assert scores["fine"] > scores["default"] + 0.05, scores

@@ -522,8 +522,8 @@ def test_fine_blocks_follow_hand_held_motion(bikes: vs.VideoNode) -> None:
 
 def test_second_vector_field_on_another_grid_improves_the_picture(bikes: vs.VideoNode) -> None:
     # a second vector field on another block grid (8x8 blocks overlapping by 2) draws its own pair of pictures,
-    # and averaging the two fields' pictures lowers the error (+0.041 dB over the whole tuning set, no row lower;
-    # off by default for its CPU cost). The option used to average in FlowInter's picture alone, unbalanced
-    # against the two-sided one, which lost 0.17 dB on the tuning set.
-    scores = hand_held_scores(bikes, {"one": MVSettings(), "two": MVSettings.fine()})
-    assert scores["two"] > scores["one"] + 0.07, scores  # measured +0.15
+    # and averaging the two fields' pictures lowers the error (+0.041 dB over the whole tuning set before the
+    # dense flow, +0.014 with it; off by default for its CPU cost). The option used to average in FlowInter's
+    # picture alone, unbalanced against the two-sided one, which lost 0.17 dB on the tuning set.
+    scores = hand_held_scores(bikes, {"one": MVSettings(), "two": MVSettings(second_blksize=8, second_overlap=2)})
+    assert scores["two"] > scores["one"] + 0.03, scores  # measured +0.07 (+0.15 before the dense flow)

@@ -77,7 +77,7 @@ import vapoursynth as vs
 from vsrestore.core.bridge import shifted
 from vsrestore.core.levels import robust_levels
 
-from .denseflow import DenseFlow
+from .denseflow import DenseFlow, DensePreset
 from .globalmotion import irregularity, shift_node
 
 __all__ = ["MVEngine", "MVSettings", "work_format"]
@@ -140,7 +140,8 @@ class MVSettings:
     :param steady_window: pairs each side whose irregularities enter the median.
     :param dense: average the engine's picture with one drawn by a dense optical flow (OpenCV's DIS, see
         :mod:`~vsrestore.interpolate.denseflow`); the two engines' errors differ, so their average is better.
-    :param dense_weight: weight (0..1) of the dense-flow picture in that average.
+    :param dense_weight: share (0..1) of the dense-flow picture where it and the vectors predict equally well.
+    :param dense_preset: OpenCV's DIS preset (:class:`~vsrestore.interpolate.denseflow.DensePreset`).
     """
 
     blksize: int = 8
@@ -177,13 +178,15 @@ class MVSettings:
     steady_window: int = 4
     dense: bool = True
     dense_weight: float = 0.6
+    dense_preset: DensePreset = DensePreset.ULTRAFAST
 
     @classmethod
     def fine(cls) -> MVSettings:
-        """The default plus a second vector field on another block grid (8x8 blocks overlapping by 2) whose
-        pictures are averaged with the first field's, for more CPU (see the module notes and
-        ``benchmarks/results/interpolate.md``)."""
-        return cls(second_blksize=8, second_overlap=2)
+        """For a final render where time matters less: the dense flow at OpenCV's ``medium`` preset (finer patches,
+        more iterations, a variational refinement): +0.05 dB on the tuning clips, for about twice the CPU (see
+        ``benchmarks/results/interpolate.md``, round 9). A second vector field (``second_blksize=8,
+        second_overlap=2``, this option before the dense flow) now adds only +0.01 dB."""
+        return cls(dense_preset=DensePreset.MEDIUM)
 
 
 def peak_of(clip: vs.VideoNode) -> int:
@@ -413,8 +416,8 @@ class MVEngine:
             val = _validation(search, clip, cfg, durations)
             tagged = core.std.CopyFrameProps(self.judge_mask, val, props=["VsrMCShare"])
             self.judge_mask = core.akarin.Expr(tagged, "x x.VsrMCShare *")
-        self.dense = (DenseFlow(clip, core.std.ShufflePlanes(search, 0, vs.GRAY), cfg.judge_radius)
-                      if cfg.dense else None)
+        self.dense = (DenseFlow(clip, core.std.ShufflePlanes(search, 0, vs.GRAY), cfg.judge_radius,
+                                cfg.dense_preset) if cfg.dense else None)
         self.dense_mask: vs.VideoNode | None = None
         if self.dense is not None and self.vector_error is not None:
             # per pixel, the dense picture's share against the vectors' by how well each predicts the two frames
