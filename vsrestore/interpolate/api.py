@@ -125,7 +125,8 @@ def interpolate(
     if fb not in (Engine.REPEAT, Engine.BLEND):
         raise ValueError(f"{FUNC}: fallback={fb.value!r} must be 'repeat' or 'blend'")
     mvs = mv_settings or MVSettings()
-    min_size = 2 * max(mvs.blksize, mvs.second_blksize or 0, 16) if eng == Engine.MVTOOLS else 1
+    # mvtools' FlowInter crashes the process on pictures exactly 32 pixels wide (2 x its padding): a margin of 8
+    min_size = 2 * max(mvs.blksize, mvs.second_blksize or 0, 16) + 8 if eng == Engine.MVTOOLS else 1
     check_clip(clip, FUNC, min_size=min_size)
     if durations is not None:
         durs = [Fraction(d) for d in durations]
