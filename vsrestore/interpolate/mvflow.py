@@ -24,7 +24,7 @@ in proportion wherever motion compensation is not clearly better than a plain bl
   per-pixel flow make different errors, so the mix is better than either: +0.18 dB on the tuning clips over
   round 6's engine (the CGI clip +0.9, bikes +0.3, bigbuckbunny +0.27; the 1906 film's shot -0.01) and, run
   once, +0.11 dB on the held-out reporting clips (no row lower), for about a quarter more CPU than that engine
-  (0.50-0.55 of the engine before issue 23 per CPU-second, the floor being 0.5; the 4x4 refinement is off to
+  (0.50-0.58 of the engine before issue 23 per CPU-second, the floor being 0.5; the 4x4 refinement is off to
   pay for part of it).
 * Pictures are drawn from the *original* frames (so the normalisation never shows and the grain stays):
   ``FlowInter`` (both directions; it takes occluded areas from the frame where they are visible) and, with
@@ -183,7 +183,7 @@ class MVSettings:
     @classmethod
     def fine(cls) -> MVSettings:
         """For a final render where time matters less: the dense flow at OpenCV's ``medium`` preset (finer patches,
-        more iterations, a variational refinement): +0.05 dB on the tuning clips, for about twice the CPU (see
+        more iterations, a variational refinement): +0.05 dB on the tuning clips, for about 2.2 times the CPU (see
         ``benchmarks/results/interpolate.md``, round 9). A second vector field (``second_blksize=8,
         second_overlap=2``, this option before the dense flow) now adds only +0.01 dB."""
         return cls(dense_preset=DensePreset.MEDIUM)
