@@ -41,8 +41,14 @@ __all__ = ["DenseFlow", "DensePreset", "import_cv2"]
 
 core = vs.core
 
-#: Pairs whose flows, and frames whose up-sampled planes, are kept for reuse.
+#: Pairs whose flows, and frames whose up-sampled luma, are kept for reuse: at most 8 of each, fewer for large
+#: frames so that each cache stays under ``_CACHE_BYTES`` (a 4K pair's flows take 133 MB).
 _CACHE = 8
+_CACHE_BYTES = 512 << 20
+
+
+def _entries(entry_bytes: int) -> int:
+    return max(2, min(_CACHE, _CACHE_BYTES // max(1, entry_bytes)))
 
 
 class DensePreset(StrEnum):
@@ -107,8 +113,9 @@ class DenseFlow:
         self._preset = DensePreset(preset).cv2_preset(self._cv2)
         self.clip = clip
         self.proxy = proxy
-        self._flows = _Lru(_CACHE)
-        self._ups = _Lru(2 * _CACHE * clip.format.num_planes)
+        area = clip.width * clip.height
+        self._flows = _Lru(_entries(2 * area * 2 * 4))  # two float32 (H, W, 2) flows per pair
+        self._ups = _Lru(_entries(4 * area * clip.format.bytes_per_sample))  # the luma up-sampled twice
         self._local = threading.local()
         self._grids: dict[tuple[int, int, bool], np.ndarray] = {}
         self._nodes: dict[int, tuple[vs.VideoNode, vs.VideoNode]] = {}
