@@ -138,8 +138,9 @@ class MVSettings:
         more keeps the test's share, linear in between; None: the test alone decides.
     :param steady_high: see ``steady_low`` (pixels).
     :param steady_window: pairs each side whose irregularities enter the median.
-    :param dense: average the engine's picture with one drawn by a dense optical flow (OpenCV's DIS, see
-        :mod:`~vsrestore.interpolate.denseflow`); the two engines' errors differ, so their average is better.
+    :param dense: mix the vectors' pictures, per pixel, with one drawn by a dense optical flow (OpenCV's DIS, see
+        :mod:`~vsrestore.interpolate.denseflow`), by how well each motion predicts the two frames from each other;
+        the two make different errors, so the mix is better than either (see the module notes).
     :param dense_weight: share (0..1) of the dense-flow picture where it and the vectors predict equally well.
     :param dense_preset: OpenCV's DIS preset (:class:`~vsrestore.interpolate.denseflow.DensePreset`).
     """
