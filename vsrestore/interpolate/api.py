@@ -127,7 +127,11 @@ def interpolate(
     mvs = mv_settings or MVSettings()
     # mvtools' FlowInter crashes the process on pictures exactly 32 pixels wide (2 x its padding): a margin of 8
     min_size = 2 * max(mvs.blksize, mvs.second_blksize or 0, 16) + 8 if eng == Engine.MVTOOLS else 1
-    check_clip(clip, FUNC, min_size=min_size)
+    check_clip(clip, FUNC)
+    if min(clip.width, clip.height) < min_size:
+        raise vs.Error(f"{FUNC}: 'clip' is {clip.width}x{clip.height}; motion interpolation needs at least "
+                       f"{min_size}x{min_size} pixels: scale it up first (core.resize.Spline36) or pass "
+                       f"engine='blend'")
     if durations is not None:
         durs = [Fraction(d) for d in durations]
         if len(durs) != clip.num_frames:
