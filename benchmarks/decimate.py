@@ -6,6 +6,7 @@ The sets (:mod:`vsrestore.testing.decimate_sets`):
   weave, dust, crf 16-28, 320x240 to 1440x1080; lag 1-3 templates, mixed and switching, jitter, lost frames,
   cuts; about a third with no repeats at all) from sources never tuned on: the 1906 film (its own repeats left
   out), a PAL railway video, a beach, a turning globe. Seeds 5000-5039.
+* ``reporting-b``: a second draw of the same (seeds 6000-6039), never tuned on and run once per version.
 * ``tuning``: the same generator on other sources (bikes, carphone, a counter, a motorway) and seeds 0-29, and on
   nearly still footage (photographs filmed by a slowly drifting camera, bigbuckbunny's opening) and seeds 100-123;
   the evidence model is fitted on it (``scripts/train_decimator.py``).
@@ -204,7 +205,7 @@ def speed_720(frames: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="vsrestore decimate benchmark")
     ap.add_argument("--set", nargs="+", default=["reporting", "legacy"],
-                    choices=["reporting", "tuning", "local", "natural", "legacy"])
+                    choices=["reporting", "reporting-b", "tuning", "local", "natural", "legacy"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N cases of each generated set")
     ap.add_argument("--out", default=None, help="also write the tables to this markdown file")
     ap.add_argument("--speed-frames", type=int, default=1000)
@@ -224,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         if which == "legacy":
             rows = legacy_rows()
         else:
-            specs = {"reporting": sets.reporting_set, "tuning": sets.tuning_set,
+            specs = {"reporting": sets.reporting_set, "reporting-b": sets.reporting_b_set, "tuning": sets.tuning_set,
                      "local": sets.tuning_local_set, "natural": sets.tuning_natural_set}[which]()
             rows = reporting_rows(specs[: args.limit or None], which)
-        label = {"reporting": "reporting set (never tuned on)", "tuning": "tuning set (the model is fitted on it)",
+        label = {"reporting": "reporting set (never tuned on)",
+                 "reporting-b": "reporting set, second draw (seeds 6000-6039, never tuned on, run once)",
+                 "tuning": "tuning set (the model is fitted on it)",
                  "local": "local group (tuning side, not in the model's training data: a still camera, one small "
                           "moving part)",
                  "natural": "natural group (tuning side, not in the model's training data: real nearly still footage, "
