@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vsrestore.decimate.dips import DipParams, dip_evidence
 from vsrestore.decimate.evidence import EvidenceModel, evidence
 from vsrestore.decimate.periodic import PeriodicParams, periodic_evidence
 from vsrestore.decimate.stillness import StillParams, visibility
@@ -63,9 +62,6 @@ class HmmParams:
     :param still: how still passages are found, where the evidence model's copy evidence is ignored and the
         cadence around them carries through (:mod:`vsrestore.decimate.stillness`); the recurring dips of
         ``periodic`` count there too (they are not chance); None: evidence counts everywhere.
-    :param dips: how copies far below the film's own differences are found where they do not recur at one phase
-        (:mod:`vsrestore.decimate.dips`: a still shot whose copies share their grain); like ``periodic`` they count on
-        still passages; None: not searched.
     :param recur: t-statistic (:func:`recurrence`) a repeat template's dips must reach at the phase followed,
         against the same template at every other phase, for the decoder to keep it; 0: every template is kept.
         On the tuning set, templates learned from chance dips on still shots without repeats measure 0.7-2.6
@@ -87,7 +83,6 @@ class HmmParams:
     min_new: float = 0.45
     periodic: PeriodicParams | None = PeriodicParams()
     still: StillParams | None = StillParams()
-    dips: DipParams | None = DipParams()
     recur: float = 3.0
     recur_clear: float = 5.0
 
@@ -458,12 +453,8 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
     vis = visibility(m, params.still) if params.still is not None else None
     if vis is not None:  # the evidence model's chance ups and downs on still passages are ignored ...
         e = e * vis[:, None]
-    extra = np.zeros_like(e)
     if params.periodic is not None:  # ... dips that recur at a fixed phase are not chance, still or not
-        extra += periodic_evidence(m, params.periodic, vis)
-    if params.dips is not None:  # ... nor are copies far below every new frame, recurring or not
-        extra += dip_evidence(m, params.dips)
-    e = np.clip(e + extra, -params.clip_llr, params.clip_llr)
+        e = np.clip(e + periodic_evidence(m, params.periodic, vis), -params.clip_llr, params.clip_llr)
     s = token_scores(e)
     templates = learn_templates(s, params)
     if not any(t.tokens == (0,) for t in templates):
