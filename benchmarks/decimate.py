@@ -21,7 +21,8 @@ TDecimate is told the true rate; VDecimate uses its default cycle (drops one fra
 repeats the share of frames kept is shown too. The calibration table says how often decisions at each
 confidence are right.
 
-Usage: OMP_NUM_THREADS=1 python benchmarks/decimate.py [--set reporting tuning local natural legacy] [--out FILE.md]
+Usage: OMP_NUM_THREADS=1 python benchmarks/decimate.py [--set reporting reporting-b tuning local natural legacy]
+[--out FILE.md]
 """
 
 from __future__ import annotations

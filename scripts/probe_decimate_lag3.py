@@ -23,6 +23,7 @@ from vsrestore.decimate.metrics import split
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import CaseSpec, build_case, draw_case, random_template
 from vsrestore.testing.filmgen import accuracy
+from vsrestore.testing.separation import copy_auc
 
 
 def lag3_case(seed: int) -> CaseSpec:
@@ -52,9 +53,7 @@ def main() -> None:
         whole = split(an.metrics)[1][:, 2]
         copies = lag == 3
         new = (lag == 0) & np.r_[np.zeros(3, dtype=bool), film[3:] != film[:-3]]
-        ranks = np.concatenate([whole[copies], whole[new]]).argsort().argsort() + 1.0
-        u = ranks[: copies.sum()].sum() - copies.sum() * (copies.sum() + 1) / 2
-        auc = 1 - u / max(1, copies.sum() * new.sum())
+        auc = copy_auc(whole[copies], whole[new])
         acc = accuracy(an.kept, case.cadence)
         accs.append(acc)
         wrong = int((np.asarray(an.tokens) != lag).sum())

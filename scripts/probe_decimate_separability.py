@@ -47,16 +47,10 @@ from vsrestore.decimate.metrics import (
 )
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import Conditions, build_case
+from vsrestore.testing.separation import copy_auc as auc
 
 LAGS = 3
 WINDOW = 12
-
-
-def auc(copies: np.ndarray, new: np.ndarray) -> float:
-    """Chance that a copy's distance is below a new frame's (Mann-Whitney)."""
-    ranks = np.concatenate([copies, new]).argsort().argsort() + 1.0
-    u = ranks[: len(copies)].sum() - len(copies) * (len(copies) + 1) / 2
-    return float(1 - u / (len(copies) * len(new)))
 
 
 def aligned(cur: np.ndarray, prev: np.ndarray, limit: float) -> np.ndarray:

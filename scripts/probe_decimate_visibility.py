@@ -21,19 +21,10 @@ from vsrestore.decimate.metrics import agreement, split
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import build_case
 from vsrestore.testing.filmgen import accuracy
+from vsrestore.testing.separation import copy_auc
 
 SETS = {"reporting": sets.reporting_set, "reporting-b": sets.reporting_b_set, "local": sets.tuning_local_set,
         "natural": sets.tuning_natural_set, "tuning": sets.tuning_set}
-
-
-def auc(copies: np.ndarray, new: np.ndarray) -> float:
-    """Chance that a copy's value is below a new frame's (Mann-Whitney); NaN with fewer than two of either."""
-    copies, new = copies[np.isfinite(copies)], new[np.isfinite(new)]
-    if copies.size < 2 or new.size < 2:
-        return float("nan")
-    ranks = np.concatenate([copies, new]).argsort().argsort() + 1.0
-    u = ranks[: copies.size].sum() - copies.size * (copies.size + 1) / 2
-    return float(1 - u / (copies.size * new.size))
 
 
 def main() -> None:
@@ -62,7 +53,7 @@ def main() -> None:
                 if copies.sum() < 4:
                     continue
                 new = (lag == 0) & (np.r_[np.zeros(k, dtype=bool), film[k:] != film[:-k]])
-                cells = [auc(x[copies, k - 1], x[new, k - 1]) for x in (top, whole, agr)]
+                cells = [copy_auc(x[copies, k - 1], x[new, k - 1]) for x in (top, whole, agr)]
                 print(f"| {name} {spec.seed} | {about} | {k} | {int(copies.sum())} | "
                       + " | ".join(f"{v:.3f}" for v in cells) + f" | {acc:.3f} |", flush=True)
 

@@ -1,4 +1,5 @@
-"""The decimator's case sets: tuning and reporting stay disjoint; the nearly still tuning footage is still and new."""
+"""The decimator's case sets: tuning and reporting (both draws) stay disjoint; the nearly still tuning footage is
+still and new."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ from vsrestore.testing.stillgen import drift_frames, local_frames
 
 
 def test_tuning_and_reporting_share_no_seed_and_no_source() -> None:
-    tuning_seeds = set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS) | set(sets.TUNING_LOCAL_SEEDS)
+    tuning_seeds = (set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS) | set(sets.TUNING_LOCAL_SEEDS)
+                    | set(sets.TUNING_NATURAL_SEEDS))
     assert not tuning_seeds & set(sets.REPORTING_SEEDS)
+    # the second reporting draw shares no seed with the tuning side or with the first draw, and no case
+    assert not tuning_seeds & set(sets.REPORTING_B_SEEDS)
+    assert not set(sets.REPORTING_SEEDS) & set(sets.REPORTING_B_SEEDS)
+    assert not {s.key() for s in sets.reporting_b_set()} & {s.key() for s in sets.reporting_set()}
     assert not set(sets.TUNING_LOCAL_SEEDS) & (set(sets.TUNING_SEEDS) | set(sets.TUNING_STILL_SEEDS))
-    tuning = {**sets.TUNING_SOURCES, **sets.TUNING_STILL_SOURCES, **sets.TUNING_LOCAL_SOURCES}
+    tuning = {**sets.TUNING_SOURCES, **sets.TUNING_STILL_SOURCES, **sets.TUNING_LOCAL_SOURCES,
+              **sets.TUNING_NATURAL_SOURCES}
     assert not set(tuning) & set(sets.REPORTING_SOURCES)
     # no clip file feeds both sets (the beach footage's re-encodings, the railway video, the 1906 film, the globe)
     assert not {c for c, _, _ in tuning.values()} & {c for c, _, _ in sets.REPORTING_SOURCES.values()}

@@ -72,7 +72,7 @@ TUNING_LOCAL_SEEDS = range(124, 140)
 TUNING_NATURAL_SEEDS = range(140, 164)
 REPORTING_SEEDS = range(5000, 5040)
 #: a second, fresh draw on the reporting sources (fifteenth session): the first draw had been run once per shipped
-#: version for ten sessions, so its figures carry a little selection; this one is run once, at the end
+#: version for ten sessions, so its figures carry a little selection; this one is run once per version
 REPORTING_B_SEEDS = range(6000, 6040)
 CACHE = Path(os.environ.get("VSRESTORE_BENCH_CACHE", "/tmp/vsrestore-bench"))
 
