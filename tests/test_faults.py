@@ -50,10 +50,13 @@ def partials(folder: Path) -> list[Path]:
 
 
 def start_cli(*args: str) -> subprocess.Popen[bytes]:
-    """The CLI as a shell's background job starts it (`vsrestore render ... &`): SIGINT ignored, inherited."""
+    """The CLI as a shell's background job starts it (`vsrestore render ... &`): SIGINT ignored, inherited.
+
+    A shell's ``trap '' INT`` sets the ignore before ``exec`` (no ``preexec_fn``: Python code between fork and
+    exec may deadlock or fail in a parent that runs threads, as pytest's does after the rendering tests)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "vsrestore.cli.main", *args], stderr=subprocess.PIPE, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        ["sh", "-c", 'trap "" INT; exec "$0" "$@"', sys.executable, "-m", "vsrestore.cli.main", *args],
+        stderr=subprocess.PIPE, start_new_session=True,
     )
 
 
@@ -61,7 +64,11 @@ def wait_for_partial(folder: Path, proc: subprocess.Popen[bytes], timeout: float
     deadline = time.time() + timeout
     while time.time() < deadline and not partials(folder) and proc.poll() is None:
         time.sleep(0.1)
-    assert partials(folder), "the render never started writing"
+    if not partials(folder):
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the render never started writing (exit {proc.returncode}): {err.decode()[-2000:]}")
     time.sleep(0.5)
 
 

@@ -120,14 +120,16 @@ def test_ctrl_c_leaves_no_output(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "vsrestore.cli.main", "render", str(SCRIPTS / "slow.vpy"), "-o", str(out),
          "--codec", "ffv1"],
-        stderr=subprocess.PIPE, start_new_session=True,
-        # a shell's background job ignores SIGINT and its children inherit that: give the CLI the default back
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stderr=subprocess.PIPE, start_new_session=True,  # the CLI takes SIGINT back even where it starts ignored
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not leftovers(tmp_path):
+    while time.time() < deadline and not leftovers(tmp_path) and proc.poll() is None:
         time.sleep(0.1)
-    assert leftovers(tmp_path), "the render never started writing"
+    if not leftovers(tmp_path):
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the render never started writing (exit {proc.returncode}): {err.decode()[-2000:]}")
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
     _, err = proc.communicate(timeout=60)
