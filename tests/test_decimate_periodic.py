@@ -129,38 +129,3 @@ def test_copies_whose_phase_shifts_every_few_dozen_frames_are_found() -> None:
     whole = periodic_evidence(m, PeriodicParams(halves=False))[:, 0]
     assert np.mean(e[copy] > 1.0) > 0.8 and np.mean(e[~copy] < -1.0) > 0.8, (e[copy], e[~copy])
     assert np.mean(whole[copy] > 1.0) < 0.5, whole[copy]
-
-
-def _backwards_lag3(n: int = 240) -> tuple[np.ndarray, np.ndarray]:
-    """An ``ABCABD`` transfer (tokens 0, 0, 0, 3, 3, 0: the film goes back three frames and on): at lag 3 the two
-    copies lie far below the new frames (0.3x), and the new frame after them, one film step from the repeated
-    one, halfway between in log distance (0.55x) with a clear motion agreement (0.5; copies 0.05, the other new
-    frames 0.8); and the phase of every frame."""
-    rng = np.random.default_rng(5)
-    ph = np.arange(n) % 6
-    step = 0.03 * np.exp(rng.normal(0, 0.05, n))
-    level = np.select([(ph == 3) | (ph == 4), ph == 5], [0.3, 0.55], 1.0)
-    agree = np.full((n, 3), 0.8) + rng.normal(0, 0.08, (n, 3))
-    agree[:, 2] = np.select([(ph == 3) | (ph == 4), ph == 5], [0.05, 0.5], 0.8) + rng.normal(0, 0.08, n)
-    return _metrics(2.0 * step, 2.5 * step, step * level * 3.0, agree=agree), ph
-
-
-def test_new_frame_next_to_a_repeated_one_is_not_a_copy() -> None:
-    """Three levels at lag 3 (copies, the new frame one film step from the repeated one, the other new frames):
-    the middle one shows motion, so it is film motion, not a copy (a two-level split, ``middle_cost=inf``, put it
-    with the copies: carphone tuning case 306 learned ABCABC for ABCABD)."""
-    m, ph = _backwards_lag3()
-    e = periodic_evidence(m)
-    assert np.median(e[6:, 2][ph[6:] == 5]) <= 0.0
-    assert np.median(e[6:, 2][(ph[6:] == 3) | (ph[6:] == 4)]) > 2.0
-    two_levels = periodic_evidence(m, PeriodicParams(middle_cost=float("inf")))
-    assert np.median(two_levels[6:, 2][ph[6:] == 5]) > 1.0
-
-
-def test_a_middle_level_without_motion_stays_with_the_copies() -> None:
-    """The same levels, but the middle phase's agreement about 0 like the copies' (copies of another kind, e.g.
-    shifted by weave): no middle level, the phase keeps its copy evidence."""
-    m, ph = _backwards_lag3()
-    m[:, 9] = np.where(ph == 5, 0.05, m[:, 9])
-    e = periodic_evidence(m)
-    assert np.median(e[6:, 2][ph[6:] == 5]) > 1.0

@@ -14,16 +14,14 @@ dips recurring at a fixed phase. This module finds those dips on the footage's o
    the same in each half of the window with a phase of its own (:attr:`PeriodicParams.halves`: jitter or a
    lost frame shifts the phase every few dozen frames), each half paying the penalty;
 3. the split's gain in log-likelihood over "one level, no copies" (two Gaussian levels with a pooled spread
-   against one; or three, where a middle level of phases in visible motion lies between the copies and the new
-   frames, as the new frame next to a repeated one does in a template that goes back in time), less a penalty
-   for the number of periods and splits tried. Footage without repeats has no
+   against one), less a penalty for the number of periods and splits tried. Footage without repeats has no
    phase that stays low, and the gain stays under the penalty. A split of the motion agreement counts only
    where its low phases are near 0 (at most :attr:`PeriodicParams.agreement_ratio` of the high phases'
    level), as copies are: the codec's own frame pattern can make the agreement of a film without repeats
    recur too, but at 0.37-0.9 of its level (tuning set), never near 0;
 4. where a split wins, each frame of the window (of the halves that split) gets the log-likelihood ratio of its
-   own distance under the copies' level and the nearest other level fitted (so jitter and lost frames are
-   still seen frame by frame); windows covering a frame are averaged.
+   own distance under the two fitted levels (so jitter and lost frames are still seen frame by frame); windows
+   covering a frame are averaged.
 
 The result (N, L) adds to the evidence model's log-likelihood ratios; it is 0 wherever no window finds
 recurring dips, so footage without repeats is judged by the evidence model alone.
@@ -69,12 +67,6 @@ class PeriodicParams:
         paying the penalty: jitter or a lost frame shifts the pattern's phase every few dozen frames, and a
         window across the shift fits no single phase. They must gain ``halves_cost`` times the penalty more than
         the whole window's split (one more thing is fitted: the shift).
-    :param middle_cost: a distance split may also have a middle level between the copies and the new frames,
-        where it gains this much more than the two-level split (``inf``: never). In a template that goes back in
-        time (``ABCA``, ``ABCABD``) the new frame one film step from the repeated one lies there: closer to frame
-        n-k than the other new frames, not a copy.
-    :param middle_motion: ... and only where the middle phases' motion agreement is at least this share of the new
-        frames' (film motion, which a copy never shows; the new frames' at least ``agreement_motion``).
     """
 
     window: int = 48
@@ -93,8 +85,6 @@ class PeriodicParams:
     agreement_penalty: float = 7.0
     halves: bool = True
     halves_cost: float = 1.0
-    middle_cost: float = 3.0
-    middle_motion: float = 0.5
 
 
 def _log(d: np.ndarray) -> np.ndarray:
@@ -128,12 +118,10 @@ def _near_zero(agr: np.ndarray, mask: np.ndarray, params: PeriodicParams) -> boo
     return bool(new_level >= params.agreement_motion and copy_level <= params.agreement_ratio * new_level)
 
 
-def _best_split(r: np.ndarray, start: int, params: PeriodicParams, agr: np.ndarray | None = None) -> (
-    tuple[float, np.ndarray | None, float, float, float]
-):
+def _best_split(r: np.ndarray, start: int, params: PeriodicParams) -> tuple[float, np.ndarray | None, float, float,
+                                                                             float]:
     """The best (gain, copy-phase mask over the window, copy level, new level, spread) of one window ``r``
-    (finite values only count) starting at absolute frame ``start``; with the window's motion agreements
-    ``agr``, also three-level splits (then "new level" is the middle one: the nearest to the copies)."""
+    (finite values only count) starting at absolute frame ``start``."""
     ok = np.isfinite(r)
     n = int(ok.sum())
     best: tuple[float, np.ndarray | None, float, float, float] = (0.0, None, 0.0, 0.0, 1.0)
@@ -158,11 +146,6 @@ def _best_split(r: np.ndarray, start: int, params: PeriodicParams, agr: np.ndarr
         c_sum = np.cumsum(sm[order])
         total_sum = c_sum[-1]
         most = int(np.floor(params.max_copy_share * p + 1e-9))
-        a_cnt = a_sum = None
-        if agr is not None and np.isfinite(params.middle_cost):  # the phases' agreements, in the same order
-            a_ok = np.isfinite(agr)
-            a_cnt = np.cumsum(np.bincount(ph, weights=a_ok.astype(np.float64), minlength=p)[order])
-            a_sum = np.cumsum(np.bincount(ph, weights=np.where(a_ok, agr, 0.0), minlength=p)[order])
         for s in range(1, min(most, p - 1) + 1):
             n1, s1 = c_cnt[s - 1], c_sum[s - 1]
             n2, s2 = n - n1, total_sum - s1
@@ -177,47 +160,21 @@ def _best_split(r: np.ndarray, start: int, params: PeriodicParams, agr: np.ndarr
                 mask_ph[order[:s]] = True
                 spread = max(float(np.sqrt(within / max(n - 2, 1))), 0.05)
                 best = (float(gain), mask_ph[ph], float(mu1), float(mu2), spread)
-            if a_cnt is None or a_sum is None:
-                continue
-            grand = total_sum / n
-            for t in range(1, p - s):  # a middle level between the copies and the new frames, if it is motion
-                am_n, ah_n = a_cnt[s + t - 1] - a_cnt[s - 1], a_cnt[-1] - a_cnt[s + t - 1]
-                if am_n < 1 or ah_n < 1:
-                    continue
-                a_mid = (a_sum[s + t - 1] - a_sum[s - 1]) / am_n
-                a_high = (a_sum[-1] - a_sum[s + t - 1]) / ah_n
-                if not (a_high >= params.agreement_motion and a_mid >= params.middle_motion * a_high):
-                    continue
-                nm, sm_ = c_cnt[s + t - 1] - n1, c_sum[s + t - 1] - s1
-                nh, sh = n - n1 - nm, total_sum - s1 - sm_
-                if nh <= 0 or nm <= 0:
-                    continue
-                mum, muh = sm_ / nm, sh / nh
-                between3 = n1 * (mu1 - grand) ** 2 + nm * (mum - grand) ** 2 + nh * (muh - grand) ** 2
-                within3 = max(total_ss - between3, 1e-9)
-                gain3 = (0.5 * n * np.log(total_ss / within3) - params.penalty - params.period_cost * p
-                         - params.middle_cost)
-                if gain3 > best[0]:
-                    mask_ph = np.zeros(p, dtype=bool)
-                    mask_ph[order[:s]] = True
-                    spread = max(float(np.sqrt(within3 / max(n - 3, 1))), 0.05)
-                    best = (float(gain3), mask_ph[ph], float(mu1), float(mum), spread)
     return best
 
 
 Split = tuple[float, np.ndarray | None, float, float, float, np.ndarray | None]
 
 
-def _best_split_halves(r: np.ndarray, start: int, params: PeriodicParams, agr: np.ndarray | None = None) -> Split:
+def _best_split_halves(r: np.ndarray, start: int, params: PeriodicParams) -> Split:
     """:func:`_best_split` of the whole window, or of its two halves with a phase each (one half alone: the other
     says nothing), whichever gains most: (gain, copy mask, copy level, new level, spread, where the split holds);
     levels and spread of the combined split, over where it holds."""
-    whole = (*_best_split(r, start, params, agr), np.ones(r.size, dtype=bool))
+    whole = (*_best_split(r, start, params), np.ones(r.size, dtype=bool))
     if not params.halves:
         return whole
     h = r.size // 2
-    first = _best_split(r[:h], start, params, None if agr is None else agr[:h])
-    second = _best_split(r[h:], start + h, params, None if agr is None else agr[h:])
+    first, second = _best_split(r[:h], start, params), _best_split(r[h:], start + h, params)
     gain = first[0] + second[0] - params.penalty * params.halves_cost  # the shift: one more thing fitted
     if gain <= whole[0] or (first[1] is None and second[1] is None):
         return whole
@@ -265,8 +222,7 @@ def periodic_evidence(m: np.ndarray, params: PeriodicParams = PeriodicParams(),
         cover[a:b] += 1.0
         found = []  # (lag, metric, mask, copy level, new level, spread, copy level in log distance, where it holds)
         for k in range(lags):
-            choice = [(j, *_best_split_halves(res[k][j][a:b], a, params if j < 2 else agr_params,
-                                              agr[a:b, k] if j < 2 else None))
+            choice = [(j, *_best_split_halves(res[k][j][a:b], a, params if j < 2 else agr_params))
                       for j in range(len(res[k]))]
             choice = [c for c in choice if c[2] is not None and c[6] is not None and c[1] > 0.0
                       and (c[0] < 2 or _near_zero(agr[a:b, k][c[6]], c[2][c[6]], params))]
