@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from media_fixtures import short_bw
+from process_helpers import wait_until_writing
 
 from vsrestore.cli.main import main
 from vsrestore.core.files import remove_stale_partials
@@ -61,14 +62,7 @@ def start_cli(*args: str) -> subprocess.Popen[bytes]:
 
 
 def wait_for_partial(folder: Path, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline and not partials(folder) and proc.poll() is None:
-        time.sleep(0.1)
-    if not partials(folder):
-        if proc.poll() is None:
-            proc.kill()
-        _, err = proc.communicate(timeout=30)
-        raise AssertionError(f"the render never started writing (exit {proc.returncode}): {err.decode()[-2000:]}")
+    wait_until_writing(proc, lambda: partials(folder), timeout)
     time.sleep(0.5)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vapoursynth as vs
+from process_helpers import wait_until_writing
 
 from vsrestore.cli.main import main
 from vsrestore.core.source import load_source
@@ -122,14 +123,7 @@ def test_ctrl_c_leaves_no_output(tmp_path: Path) -> None:
          "--codec", "ffv1"],
         stderr=subprocess.PIPE, start_new_session=True,  # the CLI takes SIGINT back even where it starts ignored
     )
-    deadline = time.time() + 60
-    while time.time() < deadline and not leftovers(tmp_path) and proc.poll() is None:
-        time.sleep(0.1)
-    if not leftovers(tmp_path):
-        if proc.poll() is None:
-            proc.kill()
-        _, err = proc.communicate(timeout=30)
-        raise AssertionError(f"the render never started writing (exit {proc.returncode}): {err.decode()[-2000:]}")
+    wait_until_writing(proc, lambda: leftovers(tmp_path), 60)
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
     _, err = proc.communicate(timeout=60)
