@@ -201,7 +201,7 @@ def _metric_key(p: MetricParams) -> str:
 
 
 def _decision_key(h: HmmParams, ov: Overrides | None) -> str:
-    return f"hmm-v8|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
+    return f"hmm-v9|{h}|{EvidenceModel.default().key()}|{ov.key() if ov else ''}"
 
 
 def _film_ids(tokens: list[int]) -> list[int]:

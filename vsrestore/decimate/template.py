@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vsrestore.decimate.adapt import AdaptParams, adapted_evidence
 from vsrestore.decimate.evidence import EvidenceModel, evidence
 from vsrestore.decimate.periodic import PeriodicParams, periodic_evidence
 from vsrestore.decimate.stillness import StillParams, visibility
@@ -68,6 +69,8 @@ class HmmParams:
         (the codec's own rhythm up to 5.3, which this does not catch); real ones mostly 5-100.
     :param recur_clear: median copy evidence (log-likelihood ratio) at which a template's copies are plain on
         their own, whatever the statistic (a few exact repeats in a short run).
+    :param adapt: after the first decode, the copy evidence calibrated on the clip's own decided copies
+        (:mod:`vsrestore.decimate.adapt`) is added and the clip decoded again; None: one decode.
     """
 
     max_period: int = 10
@@ -85,6 +88,7 @@ class HmmParams:
     still: StillParams | None = StillParams()
     recur: float = 3.0
     recur_clear: float = 5.0
+    adapt: AdaptParams | None = AdaptParams()
 
 
 @dataclass(frozen=True)
@@ -455,8 +459,21 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         e = e * vis[:, None]
     if params.periodic is not None:  # ... dips that recur at a fixed phase are not chance, still or not
         e = np.clip(e + periodic_evidence(m, params.periodic, vis), -params.clip_llr, params.clip_llr)
+    result = _decide(e, params, forced)
+    if params.adapt is not None:  # the clip's own copies say what a copy looks like here: decide again
+        extra = adapted_evidence(m, result.decoded.tokens, result.decoded.template, params.adapt, vis)
+        if extra is not None:
+            # the same templates (the calibration sharpens where they are followed, it does not invent new ones)
+            result = _decide(np.clip(e + extra, -params.clip_llr, params.clip_llr), params, forced,
+                             result.templates)
+    return result
+
+
+def _decide(e: np.ndarray, params: HmmParams, forced: dict[int, int] | None,
+            templates: list[Template] | None = None) -> Fit:
+    """Decisions from the copy evidence ``e`` (N, L), with ``templates`` or templates learned from ``e``."""
     s = token_scores(e)
-    templates = learn_templates(s, params)
+    templates = learn_templates(s, params) if templates is None else list(templates)
     if not any(t.tokens == (0,) for t in templates):
         # "no repeats" is always possible: film at the transfer's own rate, or a passage without a pattern
         templates.append(Template((0,), max(0.1, 1.0 - sum(t.support for t in templates))))
