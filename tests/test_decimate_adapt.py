@@ -15,6 +15,7 @@ from vsrestore.core.source import load_source
 from vsrestore.decimate import HmmParams, analyze
 from vsrestore.decimate import decide as decide_mod
 from vsrestore.decimate.adapt import AdaptParams, adapted_evidence
+from vsrestore.decimate.report import unsure_lines
 from vsrestore.testing import decimate_sets as sets
 from vsrestore.testing.casegen import BuiltCase, build_case
 from vsrestore.testing.filmgen import accuracy
@@ -89,3 +90,22 @@ def test_second_decode_follows_the_template_through_the_shot(still_camera_mixed:
     decide_mod._DECISIONS.clear()
     once = analyze(clip, sidecar=False, progress=False, hmm_params=HmmParams(adapt=None))
     assert accuracy(once.kept, case.cadence.film) <= 0.78  # 0.757 measured
+
+
+def test_ranges_decided_on_the_clips_own_calibration_stay_named(still_camera_mixed: BuiltCase) -> None:
+    """Where the first decode was unsure and the second, with the calibrated evidence, is not, the range is still
+    named for a check (the calibration rests partly on the first decisions): in the report and in ``review``."""
+    case = still_camera_mixed
+    clip = load_source(case.path)
+    decide_mod._MEMO.clear()
+    decide_mod._DECISIONS.clear()
+    an = analyze(clip, sidecar=False, progress=False)
+    assert an.rechecked
+    named = {i for a, b in an.review() for i in range(a, b + 1)}
+    assert all(i in named for a, b in an.rechecked for i in range(a, b + 1))
+    assert an.to_dict()["rechecked"] == [list(r) for r in an.rechecked]
+    text = "\n".join(unsure_lines(an))
+    assert "decided again" in text and f"{an.rechecked[0][0]}" in text
+    decide_mod._DECISIONS.clear()
+    once = analyze(clip, sidecar=False, progress=False, hmm_params=HmmParams(adapt=None))
+    assert once.rechecked == []  # one decode: nothing decided again

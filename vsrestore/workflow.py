@@ -237,7 +237,7 @@ def restore(
     report.input_frames, report.film_frames = an.num_frames, len(an.kept)
     report.film_rate = f"{an.rate} ({float(an.rate):.3f})" + (", variable" if an.variable else "")
     report.analysis = summary_lines(an, src_p.name)
-    ranges = merge_ranges(an.unsure() + an.interrupted() + [(a, b) for a, b, _ in an.set_aside])
+    ranges = merge_ranges(an.unsure() + an.interrupted() + [(a, b) for a, b, _ in an.set_aside] + an.rechecked)
     if ranges:
         shown = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges[:8]) + (" ..." if len(ranges) > 8 else "")
         note = (f"the decimator is unsure of some decisions, in input frames {shown}; check them with "

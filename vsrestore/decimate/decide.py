@@ -19,7 +19,7 @@ from vsrestore.decimate.metrics import MetricParams, compute_metrics
 from vsrestore.decimate.overrides import Overrides, read_overrides
 from vsrestore.decimate.sidecar import clip_fingerprint, default_sidecar, read_sidecar, write_sidecar
 from vsrestore.decimate.stillness import StillParams, visibility
-from vsrestore.decimate.template import HmmParams, Template, fit, runs
+from vsrestore.decimate.template import Fit, HmmParams, Template, fit, runs
 
 __all__ = ["Analysis", "DecisionKind", "analyze", "merge_ranges", "weak_ranges"]
 
@@ -47,6 +47,41 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def unsure_ranges(confidence: list[float] | np.ndarray, forced: list[int] | None = None, threshold: float = UNSURE,
+                  gap: int = 6) -> list[tuple[int, int]]:
+    """Input frame ranges (first, last) holding decisions below ``threshold`` confidence outside ``forced``;
+    ranges closer than ``gap`` frames are merged."""
+    skip = set(forced or [])
+    ranges: list[tuple[int, int]] = []
+    for i in (i for i, c in enumerate(confidence) if c < threshold and i not in skip):
+        if ranges and i - ranges[-1][1] <= gap:
+            ranges[-1] = (ranges[-1][0], i)
+        else:
+            ranges.append((i, i))
+    return ranges
+
+
+def interrupted_ranges(template_of: list[int] | np.ndarray, none: int, forced: list[int] | None = None,
+                       min_run: int = INTERRUPTED_RUN, reach: int = 3) -> list[tuple[int, int]]:
+    """Input frame ranges (first, last) of at least ``min_run`` frames following template ``none`` ("no repeats")
+    between two repeat-template runs (within ``reach`` frames on both sides), outside ``forced``."""
+    t = np.asarray(template_of)
+    if t.size == 0:
+        return []
+    skip = set(forced or [])
+    starts = np.r_[0, np.where(np.diff(t) != 0)[0] + 1]
+    ends = np.r_[starts[1:], t.size]
+    out: list[tuple[int, int]] = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if t[a] != none or b - a < min_run or any(i in skip for i in range(a, b)):
+            continue
+        left = t[max(0, a - reach) : a]
+        right = t[b : b + reach]
+        if ((left >= 0) & (left != none)).any() and ((right >= 0) & (right != none)).any():
+            out.append((a, b - 1))
     return out
 
 
@@ -101,6 +136,7 @@ class Analysis:
     still: list[tuple[int, int]] = field(default_factory=list)
     set_aside: list[tuple[int, int, str]] = field(default_factory=list)
     weak: list[tuple[int, int]] = field(default_factory=list)
+    rechecked: list[tuple[int, int]] = field(default_factory=list)
 
     def kind(self, n: int) -> DecisionKind:
         return DecisionKind.NEW if self.tokens[n] == 0 else DecisionKind.COPY
@@ -130,15 +166,7 @@ class Analysis:
     def unsure(self, threshold: float = UNSURE, gap: int = 6) -> list[tuple[int, int]]:
         """Input frame ranges (first, last) holding decisions below ``threshold`` confidence that the override
         file did not force; ranges closer than ``gap`` frames are merged."""
-        forced = set(self.forced)
-        idx = [i for i, c in enumerate(self.confidence) if c < threshold and i not in forced]
-        ranges: list[tuple[int, int]] = []
-        for i in idx:
-            if ranges and i - ranges[-1][1] <= gap:
-                ranges[-1] = (ranges[-1][0], i)
-            else:
-                ranges.append((i, i))
-        return ranges
+        return unsure_ranges(self.confidence, self.forced, threshold, gap)
 
     def interrupted(self, min_run: int = INTERRUPTED_RUN, reach: int = 3) -> list[tuple[int, int]]:
         """Input frame ranges (first, last) where a repeat template stops for at least ``min_run`` frames of "no
@@ -147,26 +175,13 @@ class Analysis:
         in grain): these ranges are worth a look, whatever their confidence."""
         if "ABCD" not in self.templates:
             return []
-        none = self.templates.index("ABCD")
-        t = np.asarray(self.template_of)
-        forced = set(self.forced)
-        starts = np.r_[0, np.where(np.diff(t) != 0)[0] + 1]
-        ends = np.r_[starts[1:], t.size]
-        out: list[tuple[int, int]] = []
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            if t[a] != none or b - a < min_run or any(i in forced for i in range(a, b)):
-                continue
-            left = t[max(0, a - reach) : a]
-            right = t[b : b + reach]
-            if ((left >= 0) & (left != none)).any() and ((right >= 0) & (right != none)).any():
-                out.append((a, b - 1))
-        return out
+        return interrupted_ranges(self.template_of, self.templates.index("ABCD"), self.forced, min_run, reach)
 
     def review(self) -> list[tuple[int, int]]:
         """Every input frame range the report asks a person to check (unsure, interrupted, still, set aside,
-        weak evidence), overlapping ranges merged, in order."""
+        weak evidence, rechecked), overlapping ranges merged, in order."""
         return merge_ranges(self.unsure() + self.interrupted() + self.still + [(a, b) for a, b, _ in self.set_aside]
-                            + self.weak)
+                            + self.weak + self.rechecked)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary and decisions."""
@@ -188,6 +203,7 @@ class Analysis:
             "still": [list(r) for r in self.still],
             "set_aside": [list(r) for r in self.set_aside],
             "weak": [list(r) for r in self.weak],
+            "rechecked": [list(r) for r in self.rechecked],
         }
 
 
@@ -331,6 +347,31 @@ def weak_ranges(evidence: np.ndarray, tokens: np.ndarray, forced: list[int] | No
     return runs(weak, min_run)
 
 
+def _named_by(first: Fit | None, forced: list[int] | None) -> list[tuple[int, int]]:
+    """The ranges a first decode would have named for a check (unsure, interrupted, set aside, weak evidence);
+    none where there was no second decode."""
+    if first is None:
+        return []
+    dec = first.decoded
+    none = next((i for i, t in enumerate(first.templates) if t.tokens == (0,)), -1)
+    named = (unsure_ranges(dec.confidence, forced) + interrupted_ranges(dec.template, none, forced)
+             + [(a, b) for a, b, _ in first.set_aside] + weak_ranges(first.evidence, dec.tokens, forced))
+    return merge_ranges(named)
+
+
+def _less(ranges: list[tuple[int, int]], named: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ranges`` less the frames of ``named`` (first, last each), in order."""
+    if not ranges:
+        return []
+    n = max(b for _, b in ranges + named) + 1
+    mask = np.zeros(n, dtype=bool)
+    for a, b in ranges:
+        mask[a : b + 1] = True
+    for a, b in named:
+        mask[a : b + 1] = False
+    return runs(mask, 1)
+
+
 def analyze(
     clip: vs.VideoNode,
     *,
@@ -405,6 +446,7 @@ def analyze(
                               if not (ov and any(a <= f <= b for f in ov.forced))],
                 "weak": [list(r) for r in weak_ranges(res.evidence, res.decoded.tokens,
                                                       sorted(ov.forced) if ov else None)],
+                "first_named": [list(r) for r in _named_by(res.first, sorted(ov.forced) if ov else None)],
             }
         _DECISIONS[(fp, mkey, dkey)] = dec
         if write and path is not None:
@@ -418,7 +460,7 @@ def analyze(
     tokens = list(dec["tokens"])
     fps = Fraction(clip.fps.numerator, clip.fps.denominator)
     rate, variable, durations = _rates(tokens, dec["template_of"], templates, fps)
-    return Analysis(
+    an = Analysis(
         num_frames=clip.num_frames, fps=fps, tokens=tokens, confidence=list(dec["confidence"]),
         film=_film_ids(tokens), templates=[t.letters() for t in templates], template_of=list(dec["template_of"]),
         rate=rate, variable=variable, durations=durations, metrics=m, dust=dust,
@@ -426,3 +468,6 @@ def analyze(
         set_aside=[(int(a), int(b), str(t)) for a, b, t in dec.get("set_aside", [])],
         weak=_outside(dec.get("weak", []), still),
     )
+    named = an.review()
+    an.rechecked = _less([(int(a), int(b)) for a, b in dec.get("first_named", [])], named + still)
+    return an

@@ -51,7 +51,7 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
     """A warning naming the frame ranges whose decisions are unsure, and how to check them (none if all sure)."""
     ranges = an.unsure()
     gaps = an.interrupted()
-    if not ranges and not gaps and not an.still and not an.set_aside and not an.weak:
+    if not ranges and not gaps and not an.still and not an.set_aside and not an.weak and not an.rechecked:
         return []
     out = []
     if ranges:
@@ -84,6 +84,10 @@ def unsure_lines(an: Analysis, most: int = 12) -> list[str]:
                    f"({', '.join(sorted({t for _, _, t in an.set_aside}))}): its dips do not recur at one phase "
                    "(chance dips of grain, weave or the codec on a still shot), so it was decided as if unseen. If "
                    f"the film repeats there, set it in overrides.txt ('pattern {a}-{b} {t}').")
+    if an.rechecked:
+        out.append(f"WARNING: input frames {_ranges(an.rechecked, most)} were unsure at first and were decided again "
+                   "with copy evidence calibrated on this clip's own repeats (what a copy looks like here); that "
+                   "evidence rests partly on the first decisions, so check them too.")
     return [
         *out,
         "  Check them: look at timeline.png around those frames (a repeat is a dip in the distance to frame n-1,",

@@ -437,13 +437,15 @@ class Fit:
     """The result of :func:`fit`.
 
     ``set_aside``: input frame ranges (first, last, template) that a repeat template whose dips do not recur
-    (:func:`recurrence`) followed for at least ``SET_ASIDE_RUN`` frames before it was dropped.
+    (:func:`recurrence`) followed for at least ``SET_ASIDE_RUN`` frames before it was dropped. ``first``: the first
+    decode, where the clip was decoded again with its own calibration (:attr:`HmmParams.adapt`), else None.
     """
 
     decoded: Decoded
     templates: list[Template]
     evidence: np.ndarray
     set_aside: list[tuple[int, int, Template]] = field(default_factory=list)
+    first: Fit | None = None  # the first decode, where a second one followed with the clip's own calibration
 
 
 def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
@@ -464,8 +466,10 @@ def fit(m: np.ndarray, params: HmmParams, forced: dict[int, int] | None = None,
         extra = adapted_evidence(m, result.decoded.tokens, result.decoded.template, params.adapt, vis)
         if extra is not None:
             # the same templates (the calibration sharpens where they are followed, it does not invent new ones)
-            result = _decide(np.clip(e + extra, -params.clip_llr, params.clip_llr), params, forced,
+            second = _decide(np.clip(e + extra, -params.clip_llr, params.clip_llr), params, forced,
                              result.templates)
+            second.first = result
+            return second
     return result
 
 
