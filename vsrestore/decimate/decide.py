@@ -353,9 +353,10 @@ def _named_by(first: Fit | None, forced: list[int] | None) -> list[tuple[int, in
     if first is None:
         return []
     dec = first.decoded
-    none = next((i for i, t in enumerate(first.templates) if t.tokens == (0,)), -1)
-    named = (unsure_ranges(dec.confidence, forced) + interrupted_ranges(dec.template, none, forced)
-             + [(a, b) for a, b, _ in first.set_aside] + weak_ranges(first.evidence, dec.tokens, forced))
+    none = next((i for i, t in enumerate(first.templates) if t.tokens == (0,)), None)
+    gaps = interrupted_ranges(dec.template, none, forced) if none is not None else []
+    named = (unsure_ranges(dec.confidence, forced) + gaps + [(a, b) for a, b, _ in first.set_aside]
+             + weak_ranges(first.evidence, dec.tokens, forced))
     return merge_ranges(named)
 
 
@@ -468,6 +469,5 @@ def analyze(
         set_aside=[(int(a), int(b), str(t)) for a, b, t in dec.get("set_aside", [])],
         weak=_outside(dec.get("weak", []), still),
     )
-    named = an.review()
-    an.rechecked = _less([(int(a), int(b)) for a, b in dec.get("first_named", [])], named + still)
+    an.rechecked = _less([(int(a), int(b)) for a, b in dec.get("first_named", [])], an.review())
     return an
