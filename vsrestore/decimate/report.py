@@ -145,6 +145,9 @@ def plot_timeline(an: Analysis, path: Path, name: str) -> None:
     for i, (a, b) in enumerate(merge_ranges([(a, b) for a, b, _ in an.set_aside])):
         ax.axvspan(a - 0.5, b + 0.5, color="tab:orange", alpha=0.12, zorder=0,
                    label="pattern set aside (dips do not recur)" if i == 0 else None)
+    for i, (a, b) in enumerate(an.rechecked):
+        ax.axvspan(a - 0.5, b + 0.5, color="tab:cyan", alpha=0.12, zorder=0,
+                   label="unsure at first, decided on the clip's own calibration" if i == 0 else None)
     ax.set_yscale("log")
     ax.set_ylabel("distance")
     ax.legend(loc="upper right", fontsize=8)
